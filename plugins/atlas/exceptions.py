@@ -1,0 +1,43 @@
+"""Every exception Atlas raises. Messages say what failed, where, and what to do about it."""
+
+from __future__ import annotations
+
+
+class AtlasError(Exception):
+    """Base class of all Atlas errors."""
+
+
+class SourceConfigError(AtlasError):
+    """A source YAML file is invalid; the message names the file, the key path and the value."""
+
+    def __init__(self, path: str, problems: list[tuple[str, object, str]]) -> None:
+        self.path = path
+        self.problems = problems
+        lines = [f"{path}: invalid source configuration ({len(problems)} problem(s))"]
+        for key, value, message in problems:
+            lines.append(f"  - {key or '<root>'} = {value!r}: {message}")
+        super().__init__("\n".join(lines))
+
+
+class MigrationError(AtlasError):
+    """A warehouse migration could not be applied."""
+
+
+class MigrationChecksumError(MigrationError):
+    """An already-applied migration file changed on disk."""
+
+
+class ConnectorError(AtlasError):
+    """A connector could not read its source (connection, listing, HTTP status …)."""
+
+
+class IngestError(AtlasError):
+    """Landing a batch into explore failed; the batch was rolled back whole."""
+
+
+class PartitionError(AtlasError):
+    """A partition the interval needs could not be created."""
+
+
+class PromotionError(AtlasError):
+    """Promoting a batch from one layer to the next failed."""
