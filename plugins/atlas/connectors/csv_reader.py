@@ -1,0 +1,192 @@
+"""A fast, forgiving CSV reader: the C ``csv`` module over strictly decoded blocks of lines.
+
+The file is read in blocks of whole lines. A block is decoded in one call; only a block holding
+undecodable bytes is decoded line by line, and each bad line becomes a ``Reject`` naming the byte
+offset. The block's lines feed ``csv.reader`` in strict mode, and the per-row Python work on the
+hot path is one dict and one location string. Only odd rows take the slow path:
+
+- a row wider or narrower than the header is rejected with both counts;
+- a broken quote (``csv`` strict-mode error, or a quoted field that swallowed following lines and
+  left a record of the wrong width) rejects the record's first line, and parsing restarts on the
+  next line, so the rest of the file is still read;
+- empty values become None;
+- a quoted field legitimately spanning lines (right width) is one record at its first line.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from typing import IO, Any
+
+from atlas.connectors.base import DEFAULT_CHUNK_ROWS, Chunk, Reject
+
+BLOCK_BYTES = 1 << 22
+"""Bytes read per block (cut back to the last newline)."""
+
+_END_OF_DATA = "unexpected end of data"
+
+
+def line_reject(name: str, line_number: int, raw: bytes | str, reason: str, encoding: str) -> Reject:
+    """A reject of one physical line; ``raw`` is decoded with replacement characters."""
+    text = raw if isinstance(raw, str) else raw.decode(encoding, errors="replace")
+    return Reject(
+        location=f"{name}:{line_number}", line_number=line_number, raw=text.rstrip("\r\n"), reason=reason
+    )
+
+
+def decode_reject(
+    name: str, line_number: int, raw: bytes, exc: UnicodeDecodeError, line_offset: int, encoding: str
+) -> Reject:
+    """A reject of a line holding bytes ``encoding`` cannot decode; names the file byte offset."""
+    bad = raw[exc.start : exc.end]
+    reason = (
+        f"cannot decode byte(s) 0x{bad.hex()} at byte offset {line_offset + exc.start} "
+        f"with {encoding}: {exc.reason}"
+    )
+    return line_reject(name, line_number, raw, reason, encoding)
+
+
+class CsvReader:
+    """Parses one CSV stream (header row first) into ``Chunk``s."""
+
+    def __init__(
+        self,
+        *,
+        delimiter: str = ",",
+        encoding: str = "utf-8",
+        chunk_rows: int = DEFAULT_CHUNK_ROWS,
+        block_bytes: int = BLOCK_BYTES,
+    ) -> None:
+        self.delimiter = delimiter
+        self.encoding = encoding
+        self.chunk_rows = chunk_rows
+        self.block_bytes = block_bytes
+
+    def chunks(self, stream: IO[bytes], name: str) -> Iterator[Chunk]:  # noqa: C901 - one hot loop
+        """Yield the records and rejects of ``stream``; locations are ``<name>:<line>``."""
+        header: list[str] = []
+        ncols = -1  # no header yet: every row takes the slow path until one is found
+        limit = self.chunk_rows
+        prefix = f"{name}:"
+        out: list[tuple[dict[str, Any], str]] = []
+        rejects: list[Reject] = []
+        append = out.append
+        carry: list[str] = []
+        carry_base = 1
+        for lines, base, final, decode_rejects in self._blocks(stream, name):
+            for start in range(0, len(decode_rejects), limit):
+                rejects.extend(decode_rejects[start : start + limit])
+                if len(out) + len(rejects) >= limit:
+                    yield Chunk(records=out, rejects=rejects)
+                    out, rejects = [], []
+                    append = out.append
+            if carry:
+                lines, base, carry = carry + lines, carry_base, []
+            count = len(lines)
+            pos = 0
+            while pos < count:
+                if len(out) + len(rejects) >= limit:
+                    yield Chunk(records=out, rejects=rejects)
+                    out, rejects = [], []
+                    append = out.append
+                room = limit - len(rejects)
+                source = iter(lines)
+                source.__setstate__(pos)
+                reader = csv.reader(source, delimiter=self.delimiter, strict=True)
+                offset = base + pos - 1
+                prev = 0
+                restart = count
+                try:
+                    for row in reader:
+                        line = reader.line_num
+                        if line - prev == 1 and len(row) == ncols and "" not in row:
+                            append((dict(zip(header, row, strict=True)), f"{prefix}{offset + line}"))
+                        else:
+                            first = pos + prev
+                            if not row:
+                                pass  # a blank line (or the placeholder of an undecodable one)
+                            elif ncols < 0:
+                                header = [row[0].lstrip("\ufeff"), *row[1:]]
+                                ncols = len(header)
+                            elif len(row) != ncols:
+                                if line - prev == 1:
+                                    reason = f"row has {len(row)} fields, header has {ncols}"
+                                    rejects.append(line_reject(name, base + first, lines[first], reason, ""))
+                                else:
+                                    reason = (
+                                        f"unterminated quoted field: the record starting here runs over "
+                                        f"{line - prev} lines into {len(row)} fields, header has {ncols}"
+                                    )
+                                    rejects.append(line_reject(name, base + first, lines[first], reason, ""))
+                                    restart = first + 1
+                                    break
+                            else:
+                                values = [value or None for value in row]
+                                append((dict(zip(header, values, strict=True)), f"{prefix}{base + first}"))
+                            room = limit - len(rejects)
+                        prev = line
+                        if len(out) >= room:
+                            yield Chunk(records=out, rejects=rejects)
+                            out, rejects = [], []
+                            append, room = out.append, limit
+                except csv.Error as exc:
+                    first = pos + prev
+                    if str(exc).startswith(_END_OF_DATA) and not final and _fits(lines, first):
+                        carry, carry_base = lines[first:], base + first  # a quoted field crosses blocks
+                    else:
+                        reason = f"malformed CSV: {exc}"
+                        if str(exc).startswith(_END_OF_DATA):
+                            reason = "unterminated quoted field: no closing quote before the end of the file"
+                        rejects.append(line_reject(name, base + first, lines[first], reason, ""))
+                        room = limit - len(rejects)
+                        restart = first + 1
+                pos = restart
+        if out or rejects:
+            yield Chunk(records=out, rejects=rejects)
+
+    def _blocks(self, stream: IO[bytes], name: str) -> Iterator[tuple[list[str], int, bool, list[Reject]]]:
+        """``(lines, line number of lines[0], is last block, decode rejects)`` per block of lines."""
+        line_number, offset, rest = 1, 0, b""
+        while True:
+            data = stream.read(self.block_bytes)
+            final = not data
+            if final:
+                block, rest = rest, b""
+            else:
+                data = rest + data if rest else data
+                cut = data.rfind(b"\n") + 1
+                if cut == 0:
+                    rest = data
+                    continue
+                block, rest = data[:cut], data[cut:]
+            lines, rejects = self._decode(block, name, line_number, offset)
+            yield lines, line_number, final, rejects
+            line_number += len(lines)
+            offset += len(block)
+            if final:
+                return
+
+    def _decode(
+        self, block: bytes, name: str, line_number: int, offset: int
+    ) -> tuple[list[str], list[Reject]]:
+        try:
+            return io.StringIO(block.decode(self.encoding), newline="").readlines(), []
+        except UnicodeDecodeError:
+            pass
+        lines: list[str] = []
+        rejects: list[Reject] = []
+        for index, raw in enumerate(block.splitlines(keepends=True)):
+            try:
+                lines.append(raw.decode(self.encoding))
+            except UnicodeDecodeError as exc:
+                rejects.append(decode_reject(name, line_number + index, raw, exc, offset, self.encoding))
+                lines.append("\n")  # keeps the line numbering; parsed as a blank line
+            offset += len(raw)
+        return lines, rejects
+
+
+def _fits(lines: list[str], first: int) -> bool:
+    """Whether the open record from ``lines[first]`` is small enough to carry into the next block."""
+    return sum(map(len, lines[first:])) <= 4 * csv.field_size_limit()

@@ -1,0 +1,282 @@
+"""Files connector: CSV, JSON lines and Parquet from a local folder or an S3 prefix.
+
+Files of an interval are chosen by ``select`` (see ``FileSelection``) and read in a sorted,
+deterministic order. Every file is streamed: memory stays flat whatever its size (an S3 object is
+read from its response body; a Parquet object, which needs random access, is spooled to a
+temporary file first). Records carry their origin as ``<file>:<line>`` (CSV, JSON lines) or
+``<file>#<row>`` (Parquet, 1-based); malformed lines become ``Reject``s and reading goes on.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import logging
+import re
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+import orjson
+
+from atlas.batches import Interval
+from atlas.config.models import Entity, FileFormat, FilesConnector, FileSelection
+from atlas.connectors.base import DEFAULT_CHUNK_ROWS, Chunk, Watermark
+from atlas.connectors.csv_reader import CsvReader, decode_reject, line_reject
+from atlas.connectors.values import jsonable
+from atlas.constants import ROOT
+from atlas.exceptions import ConnectorError
+
+log = logging.getLogger(__name__)
+
+_GLOB_CHARS = re.compile(r"[*?\[]")
+
+
+@dataclass(frozen=True, slots=True)
+class SourceFile:
+    """One file of an extract: where it is and how it is shown in record locations."""
+
+    name: str
+    """``<location>/<relative path>``: what record locations start with."""
+    path: Path | None = None
+    """Local file, or None for an S3 object."""
+    bucket: str | None = None
+    key: str | None = None
+
+
+class FilesSourceConnector:
+    """Reads an entity's files of a data interval (implements ``SourceConnector``)."""
+
+    def __init__(self, config: FilesConnector, *, chunk_rows: int = DEFAULT_CHUNK_ROWS) -> None:
+        self.config = config
+        self.chunk_rows = chunk_rows
+        self._s3_hook: Any = None
+
+    # --- SourceConnector -------------------------------------------------------------------
+    def extract(self, entity: Entity, interval: Interval) -> Iterator[Chunk]:
+        """Yield the records of every file of the interval, file by file, in sorted order."""
+        files = self.list_files(entity, interval)
+        log.info("%s: %s file(s) for [%s, %s)", entity.name, len(files), interval.start, interval.end)
+        for source in files:
+            log.info("reading %s", source.name)
+            yield from self._read(source)
+
+    def watermark(self) -> Watermark | None:
+        """Files are selected by interval, not by a watermark."""
+        return None
+
+    # --- listing ---------------------------------------------------------------------------
+    def list_files(self, entity: Entity, interval: Interval) -> list[SourceFile]:
+        """The files of ``entity`` for ``interval``, sorted by name."""
+        if not entity.path:
+            raise ConnectorError(f"entity {entity.name} has no 'path' for the files connector")
+        if self.config.select is FileSelection.PATH:
+            pattern = entity.path.format(start=interval.start, end=interval.end)
+            bounds = None
+        else:
+            pattern, bounds = entity.path, (interval.start, interval.end)
+        if self.config.is_s3:
+            return self._list_s3(pattern, bounds)
+        return self._list_local(pattern, bounds)
+
+    def _list_local(self, pattern: str, bounds: tuple[dt.datetime, dt.datetime] | None) -> list[SourceFile]:
+        base = Path(self.config.location)
+        root = base if base.is_absolute() else ROOT / base
+        if not root.is_dir():
+            raise ConnectorError(f"files location {root} is not a directory: create it or fix 'location'")
+        found = []
+        for path in root.glob(pattern):
+            if not path.is_file():
+                continue
+            if bounds is not None:
+                modified = dt.datetime.fromtimestamp(path.stat().st_mtime, tz=dt.UTC)
+                if not bounds[0] <= modified < bounds[1]:
+                    continue
+            relative = path.relative_to(root).as_posix()
+            found.append(SourceFile(name=f"{self.config.location.rstrip('/')}/{relative}", path=path))
+        return sorted(found, key=lambda f: f.name)
+
+    def _list_s3(self, pattern: str, bounds: tuple[dt.datetime, dt.datetime] | None) -> list[SourceFile]:
+        bucket, _, prefix = self.config.location.removeprefix("s3://").partition("/")
+        prefix = f"{prefix.strip('/')}/" if prefix.strip("/") else ""
+        literal = _GLOB_CHARS.split(pattern, maxsplit=1)[0]
+        matcher = glob_regex(pattern)
+        client = self.s3_hook.get_conn()
+        found = []
+        try:
+            pages = client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix + literal)
+            for page in pages:
+                for item in page.get("Contents", []):
+                    relative = item["Key"][len(prefix) :]
+                    if not matcher.fullmatch(relative):
+                        continue
+                    if bounds is not None and not bounds[0] <= item["LastModified"] < bounds[1]:
+                        continue
+                    name = f"s3://{bucket}/{item['Key']}"
+                    found.append(SourceFile(name=name, bucket=bucket, key=item["Key"]))
+        except Exception as exc:
+            if isinstance(exc, ConnectorError):
+                raise
+            raise ConnectorError(f"cannot list s3://{bucket}/{prefix}{literal}: {exc}") from exc
+        return sorted(found, key=lambda f: f.name)
+
+    @property
+    def s3_hook(self) -> Any:
+        """The ``S3Hook`` of ``s3_conn_id``, created on first use."""
+        if self._s3_hook is None:
+            from airflow.providers.amazon.aws.hooks.s3 import S3Hook
+
+            self._s3_hook = S3Hook(aws_conn_id=self.config.s3_conn_id)
+        return self._s3_hook
+
+    # --- reading ---------------------------------------------------------------------------
+    def _read(self, source: SourceFile) -> Iterator[Chunk]:
+        fmt = self.config.format
+        if fmt is FileFormat.PARQUET:
+            yield from self._read_parquet(source)
+            return
+        with self._open_binary(source) as stream:
+            if fmt is FileFormat.CSV:
+                reader = CsvReader(
+                    delimiter=self.config.delimiter, encoding=self.config.encoding, chunk_rows=self.chunk_rows
+                )
+                yield from reader.chunks(stream, source.name)
+            else:
+                yield from self._read_jsonl(stream, source.name)
+
+    def _open_binary(self, source: SourceFile) -> IO[bytes]:
+        if source.path is not None:
+            return open(source.path, "rb", buffering=1 << 20)
+        try:
+            body = self.s3_hook.get_key(source.key, source.bucket).get()["Body"]
+        except Exception as exc:
+            raise ConnectorError(f"cannot read {source.name}: {exc}") from exc
+        return io.BufferedReader(_BodyReader(body), buffer_size=1 << 20)
+
+    def _read_jsonl(self, stream: IO[bytes], name: str) -> Iterator[Chunk]:
+        encoding = self.config.encoding
+        utf8 = encoding.replace("_", "-").lower() in ("utf-8", "utf8")
+        chunk = Chunk()
+        offset = 0
+        for line_number, raw in enumerate(stream, 1):
+            start, offset = offset, offset + len(raw)
+            if not raw.strip():
+                continue
+            try:
+                value = orjson.loads(raw if utf8 else raw.decode(encoding))
+            except UnicodeDecodeError as exc:
+                chunk.rejects.append(decode_reject(name, line_number, raw, exc, start, encoding))
+            except orjson.JSONDecodeError as exc:
+                try:
+                    raw.decode(encoding)
+                except UnicodeDecodeError as dexc:
+                    chunk.rejects.append(decode_reject(name, line_number, raw, dexc, start, encoding))
+                else:
+                    chunk.rejects.append(
+                        line_reject(name, line_number, raw, f"invalid JSON: {exc}", encoding)
+                    )
+            else:
+                if isinstance(value, dict):
+                    chunk.records.append((value, f"{name}:{line_number}"))
+                else:
+                    reason = f"line is a JSON {type(value).__name__}, not an object"
+                    chunk.rejects.append(line_reject(name, line_number, raw, reason, encoding))
+            if len(chunk) >= self.chunk_rows:
+                yield chunk
+                chunk = Chunk()
+        if len(chunk):
+            yield chunk
+
+    def _read_parquet(self, source: SourceFile) -> Iterator[Chunk]:
+        import pyarrow.parquet as pq
+
+        if source.path is not None:
+            yield from _parquet_chunks(pq.ParquetFile(source.path), source.name, self.chunk_rows)
+            return
+        with tempfile.NamedTemporaryFile(prefix="atlas-", suffix=".parquet") as spool:
+            try:
+                self.s3_hook.get_conn().download_fileobj(source.bucket, source.key, spool)
+            except Exception as exc:
+                raise ConnectorError(f"cannot read {source.name}: {exc}") from exc
+            spool.flush()
+            yield from _parquet_chunks(pq.ParquetFile(spool.name), source.name, self.chunk_rows)
+
+
+def _parquet_chunks(parquet: Any, name: str, chunk_rows: int) -> Iterator[Chunk]:
+    import pyarrow as pa
+
+    convert = [
+        field.name
+        for field in parquet.schema_arrow
+        if not (
+            pa.types.is_integer(field.type)
+            or pa.types.is_floating(field.type)
+            or pa.types.is_string(field.type)
+            or pa.types.is_large_string(field.type)
+            or pa.types.is_boolean(field.type)
+            or pa.types.is_null(field.type)
+        )
+    ]
+    row = 0
+    for batch in parquet.iter_batches(batch_size=chunk_rows):
+        rows = batch.to_pylist()
+        for record in rows:
+            for column in convert:
+                record[column] = jsonable(record[column])
+        chunk = Chunk(records=[(record, f"{name}#{row + i}") for i, record in enumerate(rows, 1)])
+        row += len(rows)
+        yield chunk
+
+
+def glob_regex(pattern: str) -> re.Pattern[str]:
+    """A regex matching what ``pattern`` globs: ``*`` and ``?`` stop at ``/``, ``**`` does not."""
+    out, i = [], 0
+    while i < len(pattern):
+        char = pattern[i]
+        if pattern.startswith("**/", i):
+            out.append("(?:.*/)?")
+            i += 3
+            continue
+        if pattern.startswith("**", i):
+            out.append(".*")
+            i += 2
+            continue
+        if char == "*":
+            out.append("[^/]*")
+        elif char == "?":
+            out.append("[^/]")
+        elif char == "[":
+            end = pattern.find("]", i + 1)
+            if end == -1:
+                out.append(re.escape(char))
+            else:
+                body = pattern[i + 1 : end]
+                out.append("[" + ("^" + body[1:] if body.startswith("!") else body) + "]")
+                i = end
+        else:
+            out.append(re.escape(char))
+        i += 1
+    return re.compile("".join(out))
+
+
+class _BodyReader(io.RawIOBase):
+    """A raw stream over a botocore ``StreamingBody`` so ``io.BufferedReader`` can wrap it."""
+
+    def __init__(self, body: Any) -> None:
+        self._body = body
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self._body.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        try:
+            self._body.close()
+        finally:
+            super().close()

@@ -1,0 +1,100 @@
+"""PostgreSQL connector: a table or query, incremental by a watermark column.
+
+The interval ``[start, end)`` bounds the watermark column; rows come ordered by the watermark
+then the entity key, through a server-side (named) cursor fetching ``fetch_size`` rows at a
+time, so memory stays flat. The session runs in UTC, so timestamps without time zone compare
+and print as UTC.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+from psycopg import sql
+
+from atlas.batches import Interval
+from atlas.config.models import Entity, PostgresConnector
+from atlas.connectors.base import DEFAULT_CHUNK_ROWS, Chunk, Watermark
+from atlas.connectors.values import jsonable
+from atlas.exceptions import ConnectorError
+
+log = logging.getLogger(__name__)
+
+_PLAIN = (str, int, float, bool, type(None))
+
+
+class PostgresSourceConnector:
+    """Reads an entity's changed rows of a data interval (implements ``SourceConnector``)."""
+
+    def __init__(self, config: PostgresConnector, *, chunk_rows: int = DEFAULT_CHUNK_ROWS) -> None:
+        self.config = config
+        self.chunk_rows = chunk_rows
+        self._watermark: Watermark | None = None
+
+    def extract(self, entity: Entity, interval: Interval) -> Iterator[Chunk]:
+        """Yield the rows whose watermark lies in the interval, ordered by watermark and key."""
+        from airflow.providers.postgres.hooks.postgres import PostgresHook
+
+        if not entity.watermark_column:
+            raise ConnectorError(f"entity {entity.name} has no 'watermark_column'")
+        self._watermark = None
+        query = select_query(entity)
+        origin = entity.table or f"query:{entity.name}"
+        try:
+            conn = PostgresHook(postgres_conn_id=self.config.conn_id).get_conn()
+        except Exception as exc:
+            raise ConnectorError(f"cannot connect to {self.config.conn_id}: {exc}") from exc
+        try:
+            conn.execute("SET TIME ZONE 'UTC'")
+            with conn.cursor(name=f"atlas_{entity.name}") as cur:
+                cur.itersize = self.config.fetch_size
+                cur.execute(query, {"start": interval.start, "end": interval.end})
+                names = [column.name for column in cur.description or ()]
+                yield from self._chunks(cur, names, entity.watermark_column, origin)
+            conn.rollback()
+        finally:
+            conn.close()
+
+    def _chunks(self, cur: Any, names: list[str], watermark_column: str, origin: str) -> Iterator[Chunk]:
+        if watermark_column not in names:
+            raise ConnectorError(f"{origin} has no column {watermark_column!r} (the watermark)")
+        mark = names.index(watermark_column)
+        highest = None
+        chunk = Chunk()
+        position = 0
+        for position, row in enumerate(cur, 1):
+            values = [v if isinstance(v, _PLAIN) else jsonable(v) for v in row]
+            chunk.records.append((dict(zip(names, values, strict=True)), f"{origin}#{position}"))
+            if row[mark] is not None and (highest is None or row[mark] > highest):
+                highest = row[mark]
+            if len(chunk.records) >= self.chunk_rows:
+                yield chunk
+                chunk = Chunk()
+        if chunk.records:
+            yield chunk
+        if highest is not None:
+            self._watermark = Watermark(column=watermark_column, value=str(jsonable(highest)))
+        log.info("%s: %s row(s), high watermark %s", origin, position, self._watermark)
+
+    def watermark(self) -> Watermark | None:
+        """The highest watermark value the last ``extract`` saw (ISO text), or None if no rows."""
+        return self._watermark
+
+
+def select_query(entity: Entity) -> sql.Composed:
+    """``SELECT * FROM <table or (query)> WHERE wm >= %(start)s AND wm < %(end)s ORDER BY wm, key``."""
+    if entity.table:
+        source: sql.Composable = sql.Identifier(*entity.table.split("."))
+    elif entity.query:
+        source = sql.SQL("({}) AS src").format(sql.SQL(entity.query))  # the YAML's own SELECT
+    else:
+        raise ConnectorError(f"entity {entity.name} needs 'table' or 'query'")
+    mark = sql.Identifier(entity.watermark_column or "")
+    order = sql.SQL(", ").join(
+        [mark, *(sql.Identifier(k) for k in entity.key if k != entity.watermark_column)]
+    )
+    return sql.SQL(
+        "SELECT * FROM {source} WHERE {mark} >= %(start)s AND {mark} < %(end)s ORDER BY {order}"
+    ).format(source=source, mark=mark, order=order)

@@ -1,0 +1,34 @@
+"""Turning source values into JSON-serialisable payload values (orjson-ready)."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import decimal
+import uuid
+from typing import Any
+
+
+def jsonable(value: Any) -> Any:
+    """``value`` as something orjson serialises the same way everywhere.
+
+    Decimals become strings (no float rounding), dates, times and timestamps ISO 8601 text,
+    intervals seconds, UUIDs text, bytes base64; lists and dicts are converted element-wise.
+    """
+    if value is None or isinstance(value, str | bool | int | float):
+        return value
+    if isinstance(value, decimal.Decimal):
+        return str(value)
+    if isinstance(value, dt.datetime | dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, dt.timedelta):
+        return value.total_seconds()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, bytes | bytearray | memoryview):
+        return base64.b64encode(bytes(value)).decode("ascii")
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [jsonable(v) for v in value]
+    return str(value)
