@@ -18,6 +18,22 @@ class SourceConfigError(AtlasError):
             lines.append(f"  - {key or '<root>'} = {value!r}: {message}")
         super().__init__("\n".join(lines))
 
+    @classmethod
+    def from_message(cls, path: str, message: str) -> SourceConfigError:
+        """Re-raise a reported error from its full text (the placeholder DAG of a broken source)."""
+        error = cls.__new__(cls)
+        Exception.__init__(error, message)
+        error.path = path
+        error.problems = []
+        return error
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (SourceConfigError.from_message, (self.path, str(self)))
+
+
+class DagBuildError(AtlasError):
+    """A valid source file could not be built into a DAG (a bug or a missing part of Atlas)."""
+
 
 class MigrationError(AtlasError):
     """A warehouse migration could not be applied."""
@@ -41,3 +57,7 @@ class PartitionError(AtlasError):
 
 class PromotionError(AtlasError):
     """Promoting a batch from one layer to the next failed."""
+
+
+class DbtProjectError(AtlasError):
+    """The dbt project cannot be rendered (missing or unreadable manifest): run ``make setup``."""

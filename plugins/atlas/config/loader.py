@@ -12,12 +12,14 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
-from atlas.config.models import SourceConfig
+from atlas.config.models import IDENTIFIER_PATTERN, ConfigProblem, SourceConfig
 from atlas.exceptions import SourceConfigError
 
 log = logging.getLogger(__name__)
 
 SOURCE_SUFFIXES = (".yaml", ".yml")
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+"""libyaml's safe loader (several times faster at DAG-parse time), else the pure-Python one."""
 
 
 def _key_path(loc: tuple[int | str, ...]) -> str:
@@ -58,7 +60,18 @@ def parse_source(document: object, path: str) -> SourceConfig:
         problems = []
         for err in exc.errors(include_url=False):
             loc = tuple(err["loc"])
+            cause = (err.get("ctx") or {}).get("error")
+            if isinstance(cause, ConfigProblem):
+                loc = (*loc, *cause.at)
             message = err["msg"].removeprefix("Value error, ")
+            if (
+                err["type"] == "string_pattern_mismatch"
+                and (err.get("ctx") or {}).get("pattern") == IDENTIFIER_PATTERN
+            ):
+                message = (
+                    "is not a safe identifier: use lower-case letters, digits and '_', starting with a "
+                    f"letter, at most 48 characters (pattern {IDENTIFIER_PATTERN})"
+                )
             problems.append((_key_path(loc), _value_at(document, loc), message))
         raise SourceConfigError(path, problems) from None
 
@@ -70,7 +83,7 @@ def load_source(path: Path) -> SourceConfig:
     except (OSError, UnicodeDecodeError) as exc:
         raise SourceConfigError(str(path), [("", "<file>", f"cannot be read: {exc}")]) from exc
     try:
-        document = yaml.safe_load(text)
+        document = yaml.load(text, Loader=_SAFE_LOADER)  # noqa: S506 - a SafeLoader, in C when available
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "unknown position"

@@ -31,6 +31,18 @@ _SCHEDULE_PATTERN = re.compile(
 )
 
 
+class ConfigProblem(ValueError):
+    """A validation error raised by a model validator that knows which nested key is wrong.
+
+    ``at`` is the key path below the model that raised it (``("key", 1)``); the YAML loader appends
+    it to pydantic's location so the error names ``entities[0].key[1]`` rather than ``entities[0]``.
+    """
+
+    def __init__(self, message: str, *, at: tuple[int | str, ...] = ()) -> None:
+        super().__init__(message)
+        self.at = at
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=False)
 
@@ -152,9 +164,19 @@ class Column(_Model):
             ColumnType.DATE,
             ColumnType.TIMESTAMP,
         ):
-            raise ValueError(f"min/max apply to numeric, date and timestamp columns, not {self.type.value}")
-        if self.min is not None and self.max is not None and self.min > self.max:  # type: ignore[operator]
-            raise ValueError(f"min {self.min} is greater than max {self.max}")
+            raise ConfigProblem(
+                f"min/max apply to numeric, date and timestamp columns, not {self.type.value}",
+                at=("min" if self.min is not None else "max",),
+            )
+        if self.min is not None and self.max is not None:
+            try:
+                inverted = self.min > self.max  # type: ignore[operator]
+            except TypeError:
+                raise ConfigProblem(
+                    f"min {self.min!r} and max {self.max!r} are not comparable", at=("min",)
+                ) from None
+            if inverted:
+                raise ConfigProblem(f"min {self.min} is greater than max {self.max}", at=("min",))
         if self.pii and self.classification is Classification.INTERNAL:
             object.__setattr__(self, "classification", Classification.CONFIDENTIAL)
         return self
@@ -210,16 +232,21 @@ class Entity(_Model):
     @model_validator(mode="after")
     def _keys_are_columns(self) -> Entity:
         names = [c.name for c in self.columns]
-        duplicates = sorted({n for n in names if names.count(n) > 1})
-        if duplicates:
-            raise ValueError(f"duplicate column names: {', '.join(duplicates)}")
-        missing = [k for k in self.key if k not in names]
-        if missing:
-            raise ValueError(f"key columns not declared in columns: {', '.join(missing)}")
-        for ref in self.references:
-            unknown = [c for c in ref.columns if c not in names]
-            if unknown:
-                raise ValueError(f"reference to {ref.entity} uses undeclared columns: {', '.join(unknown)}")
+        for i, name in enumerate(names):
+            if name in names[:i]:
+                raise ConfigProblem(f"duplicate column name {name!r}", at=("columns", i, "name"))
+        for i, key in enumerate(self.key):
+            if key not in names:
+                raise ConfigProblem(
+                    f"key column {key!r} is not declared in columns ({', '.join(names)})", at=("key", i)
+                )
+        for r, ref in enumerate(self.references):
+            for c, column in enumerate(ref.columns):
+                if column not in names:
+                    raise ConfigProblem(
+                        f"reference to {ref.entity} uses undeclared column {column!r}",
+                        at=("references", r, "columns", c),
+                    )
         return self
 
     def column(self, name: str) -> Column:
@@ -334,30 +361,53 @@ class SourceConfig(_Model):
     @field_validator("schedule")
     @classmethod
     def _schedule_shape(cls, value: str | None) -> str | None:
-        if value is not None and not _SCHEDULE_PATTERN.match(value.strip()):
+        if value is None:
+            return value
+        if not _SCHEDULE_PATTERN.match(value.strip()):
             raise ValueError("must be a preset like '@daily' or a five-field cron expression")
+        if not value.startswith("@"):
+            from croniter import croniter  # Airflow's own cron parser; imported only when needed
+
+            if not croniter.is_valid(value.strip()):
+                raise ValueError(
+                    "is not a valid cron expression (minute hour day-of-month month day-of-week)"
+                )
         return value
 
     @model_validator(mode="after")
     def _entities_fit_connector(self) -> SourceConfig:
         names = [e.name for e in self.entities]
-        if len(set(names)) != len(names):
-            raise ValueError(f"duplicate entity names: {names}")
+        for i, name in enumerate(names):
+            if name in names[:i]:
+                raise ConfigProblem(f"duplicate entity name {name!r}", at=("entities", i, "name"))
         for i, entity in enumerate(self.entities):
             needs = _CONNECTOR_NEEDS[self.connector.type](entity)
             if needs:
-                raise ValueError(f"entities[{i}] ({entity.name}): {needs}")
-            for ref in entity.references:
+                field, message = needs
+                raise ConfigProblem(f"entity {entity.name!r}: {message}", at=("entities", i, field))
+            for r, ref in enumerate(entity.references):
+                at = ("entities", i, "references", r)
                 if ref.entity not in names:
-                    raise ValueError(
-                        f"entities[{i}] ({entity.name}): references unknown entity {ref.entity!r}"
+                    raise ConfigProblem(
+                        f"entity {entity.name!r} references unknown entity {ref.entity!r} "
+                        f"(known: {', '.join(names)})",
+                        at=(*at, "entity"),
                     )
                 target = self.entity(ref.entity)
                 if len(target.key) != len(ref.columns):
-                    raise ValueError(
-                        f"entities[{i}] ({entity.name}): reference to {ref.entity} has "
-                        f"{len(ref.columns)} column(s), its key has {len(target.key)}"
+                    raise ConfigProblem(
+                        f"reference to {ref.entity} has {len(ref.columns)} column(s), "
+                        f"its key has {len(target.key)}",
+                        at=(*at, "columns"),
                     )
+        cycle = _reference_cycle(self.entities)
+        if cycle:
+            first = names.index(cycle[0])
+            raise ConfigProblem(
+                f"references form a cycle: {' -> '.join(cycle)}; entities are promoted in "
+                "reference order, so break the cycle",
+                at=("entities", first, "references"),
+            )
         return self
 
     @property
@@ -368,20 +418,45 @@ class SourceConfig(_Model):
         return next(e for e in self.entities if e.name == name)
 
 
-def _files_needs(entity: Entity) -> str | None:
-    return None if entity.path else "a files connector needs 'path' on every entity"
+def _reference_cycle(entities: list[Entity]) -> list[str] | None:
+    """The first cycle among the entities' references (self-references ignored), or ``None``."""
+    edges = {e.name: [r.entity for r in e.references if r.entity != e.name] for e in entities}
+    state: dict[str, int] = {}  # 1 = on the current path, 2 = done
 
+    def visit(name: str, path: list[str]) -> list[str] | None:
+        state[name] = 1
+        for target in edges.get(name, []):
+            if state.get(target) == 1:
+                return [*path[path.index(target) :], target] if target in path else [name, target]
+            if target not in state:
+                found = visit(target, [*path, target])
+                if found:
+                    return found
+        state[name] = 2
+        return None
 
-def _postgres_needs(entity: Entity) -> str | None:
-    if bool(entity.table) == bool(entity.query):
-        return "a postgres connector needs exactly one of 'table' or 'query'"
-    if not entity.watermark_column:
-        return "a postgres connector needs 'watermark_column' (incremental by interval)"
+    for entity in entities:
+        if entity.name not in state:
+            found = visit(entity.name, [entity.name])
+            if found:
+                return found
     return None
 
 
-def _http_needs(entity: Entity) -> str | None:
-    return None if entity.endpoint else "an http connector needs 'endpoint' on every entity"
+def _files_needs(entity: Entity) -> tuple[str, str] | None:
+    return None if entity.path else ("path", "a files connector needs 'path' on every entity")
+
+
+def _postgres_needs(entity: Entity) -> tuple[str, str] | None:
+    if bool(entity.table) == bool(entity.query):
+        return ("table", "a postgres connector needs exactly one of 'table' or 'query'")
+    if not entity.watermark_column:
+        return ("watermark_column", "a postgres connector needs 'watermark_column' (incremental by interval)")
+    return None
+
+
+def _http_needs(entity: Entity) -> tuple[str, str] | None:
+    return None if entity.endpoint else ("endpoint", "an http connector needs 'endpoint' on every entity")
 
 
 _CONNECTOR_NEEDS: dict[ConnectorType, Any] = {

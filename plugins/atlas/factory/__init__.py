@@ -1,0 +1,8 @@
+"""The DAG factory: one Airflow DAG per source YAML (``builder``), loaded by one DAG file (``loader``)."""
+
+from __future__ import annotations
+
+from atlas.factory.builder import build_dag, navigate_asset, navigate_asset_uri
+from atlas.factory.loader import load_dags
+
+__all__ = ["build_dag", "load_dags", "navigate_asset", "navigate_asset_uri"]

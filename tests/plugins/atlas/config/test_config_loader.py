@@ -1,0 +1,263 @@
+"""Source YAML validation: every rule names the file, the key path and the bad value."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from atlas.config import load_source, source_files
+from atlas.config.models import ColumnType, ConnectorType
+from atlas.constants import INCLUDE_DIR
+from atlas.exceptions import SourceConfigError
+
+INJECTION = "orders; drop table x"
+
+BASE: dict[str, Any] = {
+    "name": "demo",
+    "owner": "demo-team",
+    "schedule": "@daily",
+    "start_date": "2026-01-01",
+    "connector": {"type": "files", "format": "csv", "location": "include/sample_data/demo"},
+    "entities": [
+        {
+            "name": "customers",
+            "path": "customers/{start:%Y%m%d}.csv",
+            "key": ["customer_id"],
+            "columns": [
+                {"name": "customer_id", "type": "bigint", "required": True},
+                {"name": "email", "type": "text"},
+                {"name": "score", "type": "integer"},
+            ],
+        },
+        {
+            "name": "orders",
+            "path": "orders/{start:%Y%m%d}.csv",
+            "key": ["order_id"],
+            "references": [{"columns": ["customer_id"], "entity": "customers"}],
+            "columns": [
+                {"name": "order_id", "type": "bigint"},
+                {"name": "customer_id", "type": "bigint"},
+            ],
+        },
+    ],
+}
+
+
+def _postgres(doc: dict[str, Any]) -> dict[str, Any]:
+    doc["connector"] = {"type": "postgres", "conn_id": "demo_db"}
+    for entity in doc["entities"]:
+        entity.pop("path")
+        entity["table"] = f"public.{entity['name']}"
+        entity["watermark_column"] = entity["columns"][0]["name"]
+    return doc
+
+
+def _set(path: tuple[Any, ...], value: Any, *, postgres: bool = False) -> Callable[[dict], dict]:
+    def mutate(doc: dict[str, Any]) -> dict[str, Any]:
+        doc = _postgres(doc) if postgres else doc
+        target = doc
+        for part in path[:-1]:
+            target = target[part]
+        target[path[-1]] = value
+        return doc
+
+    return mutate
+
+
+def _drop(path: tuple[Any, ...], *, postgres: bool = False) -> Callable[[dict], dict]:
+    def mutate(doc: dict[str, Any]) -> dict[str, Any]:
+        doc = _postgres(doc) if postgres else doc
+        target = doc
+        for part in path[:-1]:
+            target = target[part]
+        del target[path[-1]]
+        return doc
+
+    return mutate
+
+
+def _http_without_endpoint(doc: dict[str, Any]) -> dict[str, Any]:
+    doc["connector"] = {"type": "http", "conn_id": "demo_api"}
+    for entity in doc["entities"]:
+        entity.pop("path")
+        entity["endpoint"] = f"/api/{entity['name']}"
+    del doc["entities"][1]["endpoint"]
+    return doc
+
+
+def _cycle(doc: dict[str, Any]) -> dict[str, Any]:
+    doc["entities"][0]["columns"].append({"name": "last_order_id", "type": "bigint"})
+    doc["entities"][0]["references"] = [{"columns": ["last_order_id"], "entity": "orders"}]
+    return doc
+
+
+def _write(tmp_path: Path, doc: dict[str, Any], stem: str = "demo") -> Path:
+    path = tmp_path / f"{stem}.yaml"
+    path.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("mutate", "key_path", "value"),
+    [
+        pytest.param(
+            _set(("entities", 0, "name"), INJECTION),
+            "entities[0].name",
+            INJECTION,
+            id="entity-name-injection",
+        ),
+        pytest.param(
+            _set(("entities", 0, "columns", 1, "name"), INJECTION),
+            "entities[0].columns[1].name",
+            INJECTION,
+            id="column-name-injection",
+        ),
+        pytest.param(
+            _set(("entities", 0, "key", 0), INJECTION), "entities[0].key[0]", INJECTION, id="key-injection"
+        ),
+        pytest.param(
+            _set(("entities", 1, "table"), INJECTION, postgres=True),
+            "entities[1].table",
+            INJECTION,
+            id="table-injection",
+        ),
+        pytest.param(_set(("name",), INJECTION), "name", INJECTION, id="source-name-injection"),
+        pytest.param(
+            _set(("entities", 0, "columns", 1, "type"), "varchar"),
+            "entities[0].columns[1].type",
+            "varchar",
+            id="unknown-column-type",
+        ),
+        pytest.param(
+            lambda d: _set(("entities", 0, "columns", 2, "max"), 1)(
+                _set(("entities", 0, "columns", 2, "min"), 10)(d)
+            ),
+            "entities[0].columns[2].min",
+            10,
+            id="min-greater-than-max",
+        ),
+        pytest.param(
+            _set(("entities", 0, "columns", 1, "min"), 3),
+            "entities[0].columns[1].min",
+            3,
+            id="min-on-text-column",
+        ),
+        pytest.param(
+            _set(("entities", 0, "key"), ["customer_id", "nope"]),
+            "entities[0].key[1]",
+            "nope",
+            id="key-not-in-columns",
+        ),
+        pytest.param(
+            _set(("entities", 1, "references", 0, "entity"), "ghost"),
+            "entities[1].references[0].entity",
+            "ghost",
+            id="reference-to-unknown-entity",
+        ),
+        pytest.param(
+            _set(("entities", 1, "references", 0, "columns"), ["nope"]),
+            "entities[1].references[0].columns[0]",
+            "nope",
+            id="reference-with-undeclared-column",
+        ),
+        pytest.param(_cycle, "entities[0].references", None, id="reference-cycle"),
+        pytest.param(
+            _set(("entities", 1, "name"), "customers"),
+            "entities[1].name",
+            "customers",
+            id="duplicate-entity-name",
+        ),
+        pytest.param(
+            _set(("entities", 0, "columns", 1, "name"), "customer_id"),
+            "entities[0].columns[1].name",
+            "customer_id",
+            id="duplicate-column-name",
+        ),
+        pytest.param(_drop(("entities", 0, "path")), "entities[0].path", "<missing>", id="files-needs-path"),
+        pytest.param(
+            _drop(("entities", 1, "watermark_column"), postgres=True),
+            "entities[1].watermark_column",
+            "<missing>",
+            id="postgres-needs-watermark",
+        ),
+        pytest.param(
+            _drop(("connector", "conn_id"), postgres=True),
+            "connector.conn_id",
+            "<missing>",
+            id="postgres-needs-conn-id",
+        ),
+        pytest.param(_http_without_endpoint, "entities[1].endpoint", "<missing>", id="http-needs-endpoint"),
+        pytest.param(_set(("connector", "type"), "ftp"), "connector", None, id="unknown-connector"),
+        pytest.param(_set(("schedule",), "every day"), "schedule", "every day", id="schedule-not-cron"),
+        pytest.param(_set(("schedule",), "61 * * * *"), "schedule", "61 * * * *", id="schedule-bad-minute"),
+        pytest.param(_set(("owner",), ""), "owner", "", id="empty-owner"),
+        pytest.param(_set(("surprise",), 1), "surprise", 1, id="unknown-key"),
+    ],
+)
+def test_rule_violation_names_file_key_and_value(
+    tmp_path: Path, mutate: Callable[[dict], dict], key_path: str, value: Any
+) -> None:
+    """A rule violation raises SourceConfigError naming the file, the key path and the value."""
+    path = _write(tmp_path, mutate(copy.deepcopy(BASE)))
+    with pytest.raises(SourceConfigError) as info:
+        load_source(path)
+    message = str(info.value)
+    assert str(path) in message
+    assert f"  - {key_path} = " in message, message
+    if value is not None:
+        assert f"{key_path} = {value!r}" in message, message
+
+
+def test_yaml_syntax_error_names_line(tmp_path: Path) -> None:
+    """A YAML syntax error names the file and the line and column of the problem."""
+    path = tmp_path / "demo.yaml"
+    path.write_text("name: demo\nowner: x\nentities:\n  - name: [unclosed\n    key: a\n", encoding="utf-8")
+    with pytest.raises(SourceConfigError) as info:
+        load_source(path)
+    assert str(path) in str(info.value)
+    assert "not valid YAML at line 5" in str(info.value)
+
+
+def test_name_must_equal_file_stem(tmp_path: Path) -> None:
+    """A source whose name differs from its file name is refused, naming both."""
+    path = _write(tmp_path, copy.deepcopy(BASE), stem="other")
+    with pytest.raises(SourceConfigError) as info:
+        load_source(path)
+    assert str(path) in str(info.value)
+    assert "name = 'demo': must equal the file name 'other'" in str(info.value)
+
+
+def test_non_mapping_document_is_refused(tmp_path: Path) -> None:
+    """A YAML file that is not a mapping is refused with its type named."""
+    path = tmp_path / "demo.yaml"
+    path.write_text("- just\n- a list\n", encoding="utf-8")
+    with pytest.raises(SourceConfigError, match="must hold a mapping"):
+        load_source(path)
+
+
+def test_valid_source_loads_typed(tmp_path: Path) -> None:
+    """A valid file loads into typed models with enums and defaults applied."""
+    config = load_source(_write(tmp_path, copy.deepcopy(BASE)))
+    assert config.dag_id == "atlas_demo"
+    assert config.connector.type is ConnectorType.FILES
+    assert config.entity("customers").column("score").type is ColumnType.INTEGER
+    assert config.entity("orders").references[0].entity == "customers"
+
+
+def test_self_reference_is_allowed(tmp_path: Path) -> None:
+    """An entity may reference itself (a hierarchy); only cycles across entities are refused."""
+    doc = copy.deepcopy(BASE)
+    doc["entities"][0]["columns"].append({"name": "referrer_id", "type": "bigint"})
+    doc["entities"][0]["references"] = [{"columns": ["referrer_id"], "entity": "customers"}]
+    assert load_source(_write(tmp_path, doc)).entity("customers").references[0].entity == "customers"
+
+
+@pytest.mark.parametrize("path", [pytest.param(p, id=p.stem) for p in source_files(INCLUDE_DIR / "sources")])
+def test_sample_sources_are_valid(path: Path) -> None:
+    """Every shipped sample source validates."""
+    assert load_source(path).name == path.stem
