@@ -1,0 +1,31 @@
+"""atlas_maintenance: keep the partitions of every partitioned warehouse table ahead of time.
+
+Every day it lists the range-partitioned tables of the seven Atlas schemas from the catalog and
+ensures, for each one whose grain the registry knows (``atlas.hooks.warehouse.PARTITION_GRAINS``:
+``explore.raw_data`` monthly, ``compliance.audit_log`` quarterly, ``quality.check_results`` and
+``navigate`` facts yearly), the partition holding today plus the next ``PARTITIONS_AHEAD``.
+There is no default partition anywhere, so this is what keeps writers from failing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from airflow.sdk import DAG
+
+from atlas.operators.partitions import EnsurePartitionsOperator
+
+PARTITIONS_AHEAD = 3
+"""Partitions kept ahead of the current one, per table, in the table's own grain."""
+
+with DAG(
+    dag_id="atlas_maintenance",
+    schedule="@daily",
+    start_date=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
+    catchup=False,
+    max_active_runs=1,
+    tags=["atlas", "global", "maintenance"],
+    default_args={"owner": "atlas-platform", "retries": 2, "retry_delay": dt.timedelta(minutes=1)},
+    doc_md=__doc__,
+):
+    EnsurePartitionsOperator(task_id="ensure_partitions_ahead", tables=None, ahead=PARTITIONS_AHEAD)

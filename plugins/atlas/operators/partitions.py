@@ -1,0 +1,78 @@
+"""``EnsurePartitionsOperator``: create the range partitions a data interval needs, and more ahead."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Sequence
+from functools import cached_property
+from typing import Any
+
+from airflow.sdk import BaseOperator
+
+from atlas.batches import Interval
+from atlas.constants import WAREHOUSE_CONN_ID, PartitionGrain
+from atlas.hooks.warehouse import WarehouseHook, add_grains
+
+log = logging.getLogger(__name__)
+
+RAW_DATA_MONTHLY: tuple[tuple[str, str], ...] = (("explore.raw_data", PartitionGrain.MONTH.value),)
+
+
+def context_interval(context: Any) -> Interval:
+    """The run's data interval; a run without one (manual, unscheduled) covers its logical date."""
+    if context.get("data_interval_start") is not None and context.get("data_interval_end") is not None:
+        return Interval.from_context(context)
+    at = context.get("logical_date") or dt.datetime.now(dt.UTC)
+    at = dt.datetime.fromtimestamp(at.timestamp(), tz=dt.UTC)
+    return Interval(at, at)
+
+
+class EnsurePartitionsOperator(BaseOperator):
+    """Ensure the partitions holding the task's data interval exist, plus ``ahead`` more of each table.
+
+    :param tables: ``(schema.table, grain)`` pairs; ``None`` means every range-partitioned table of
+        the seven Atlas schemas whose grain the registry knows (``atlas.hooks.warehouse``).
+    :param ahead: how many partitions past the one holding the interval's end to create as well.
+    :param warehouse_conn_id: the Airflow connection of the warehouse.
+    """
+
+    template_fields: Sequence[str] = ("warehouse_conn_id",)
+    ui_color = "#e8f1fb"
+
+    def __init__(
+        self,
+        *,
+        tables: Sequence[tuple[str, str]] | None = RAW_DATA_MONTHLY,
+        ahead: int = 0,
+        warehouse_conn_id: str = WAREHOUSE_CONN_ID,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.tables = tables
+        self.ahead = ahead
+        self.warehouse_conn_id = warehouse_conn_id
+
+    @cached_property
+    def hook(self) -> WarehouseHook:
+        return WarehouseHook(warehouse_conn_id=self.warehouse_conn_id)
+
+    def execute(self, context: Any) -> dict[str, list[str]]:
+        interval = context_interval(context)
+        last = (
+            interval.end - dt.timedelta(microseconds=1) if interval.end > interval.start else interval.start
+        )
+        tables = list(self.tables) if self.tables is not None else self.hook.partition_plan()
+        log.info(
+            "ensuring partitions for [%s, %s) + %s ahead: %s",
+            interval.start,
+            interval.end,
+            self.ahead,
+            tables,
+        )
+        return {
+            table: self.hook.ensure_partitions(
+                table, grain, interval.start, add_grains(last, grain, self.ahead)
+            )
+            for table, grain in tables
+        }

@@ -1,0 +1,318 @@
+"""WarehouseHook against a real migrated PostgreSQL warehouse: batches, partitions, registry."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import orjson
+import psycopg
+import pytest
+
+from atlas.batches import Interval, batch_id
+from atlas.config import load_source
+from atlas.connectors.base import Chunk, Reject, Watermark
+from atlas.exceptions import PartitionError
+from atlas.hooks.warehouse import WarehouseHook, add_grains, partition_grain
+
+pytestmark = pytest.mark.postgres
+
+JAN = Interval(dt.datetime(2025, 1, 1, tzinfo=dt.UTC), dt.datetime(2025, 1, 2, tzinfo=dt.UTC))
+ROOT = Path(__file__).resolve().parents[4]
+
+
+def _records(n: int, version: int = 1, start: int = 0) -> list[tuple[dict, str]]:
+    return [
+        ({"id": i, "name": f"name {i} v{version}", "city": 'Zürich\t\\ "q"\n'}, f"file.csv:{i + 2}")
+        for i in range(start, start + n)
+    ]
+
+
+def _chunks(n_chunks: int, size: int, version: int = 1) -> Iterator[Chunk]:
+    for c in range(n_chunks):
+        yield Chunk(records=_records(size, version, start=c * size))
+
+
+def _land(hook: WarehouseHook, chunks, interval: Interval = JAN, key=("id",), watermark=None):
+    return hook.land_batch(
+        source="crm",
+        entity="customers",
+        interval=interval,
+        key_columns=list(key),
+        chunks=chunks,
+        watermark=watermark,
+        dag_id="atlas_crm",
+        run_id="manual__test",
+    )
+
+
+def _raw_rows(dsn: str, interval: Interval = JAN) -> list[tuple]:
+    with psycopg.connect(dsn) as conn:
+        return conn.execute(
+            "SELECT record_key, payload_checksum, payload, tableoid::regclass::text FROM explore.raw_data "
+            "WHERE interval_start = %s ORDER BY record_key",
+            (interval.start,),
+        ).fetchall()
+
+
+def _one(dsn: str, query: str, params=()) -> tuple:
+    with psycopg.connect(dsn) as conn:
+        return conn.execute(query, params).fetchone()
+
+
+@pytest.fixture
+def hook(fresh_warehouse_dsn: str) -> WarehouseHook:
+    """A hook on a fresh warehouse whose January 2025 partition exists."""
+    hook = WarehouseHook()
+    hook.ensure_partitions("explore.raw_data", "month", JAN.start, JAN.start)
+    return hook
+
+
+def test_landing_twice_is_idempotent(hook: WarehouseHook, fresh_warehouse_dsn: str) -> None:
+    """Landing the same interval twice leaves the same rows, counts, checksum and one batch row."""
+    first = _land(hook, _chunks(3, 50))
+    rows_first = _raw_rows(fresh_warehouse_dsn)
+    second = _land(hook, _chunks(3, 50))
+    rows_second = _raw_rows(fresh_warehouse_dsn)
+
+    assert first.rows_landed == second.rows_landed == 150
+    assert first.checksum == second.checksum
+    assert [r[:2] for r in rows_first] == [r[:2] for r in rows_second]
+    assert len(rows_second) == 150
+    assert {r[3] for r in rows_second} == {"explore.raw_data_p202501"}
+    count = _one(fresh_warehouse_dsn, "SELECT count(*) FROM pipeline.batches")[0]
+    assert count == 1
+    stored = hook.batch_counts(first.batch_id)
+    assert stored["batch_id"] == batch_id("crm", "customers", JAN)
+    assert (stored["rows_read"], stored["rows_landed"], stored["rows_quarantined"]) == (150, 150, 0)
+    assert stored["checksum"] == first.checksum
+    assert stored["status"] == "landed"
+    assert (stored["dag_id"], stored["run_id"]) == ("atlas_crm", "manual__test")
+
+
+def test_checksums_follow_the_documented_formats(hook: WarehouseHook, fresh_warehouse_dsn: str) -> None:
+    """payload_checksum is md5 of the sorted orjson text; the batch checksum is their sum mod 2**128."""
+    result = _land(hook, _chunks(1, 20))
+    rows = _raw_rows(fresh_warehouse_dsn)
+    total = 0
+    for key, checksum, payload, _ in rows:
+        text = orjson.dumps(payload, option=orjson.OPT_SORT_KEYS)
+        assert hashlib.md5(text).hexdigest() == checksum
+        assert payload["city"] == 'Zürich\t\\ "q"\n'
+        assert key == str(payload["id"])
+        total += int(checksum, 16)
+    assert result.checksum == f"{total % 2**128:032x}"
+
+
+def test_crash_mid_batch_keeps_previous_landing(hook: WarehouseHook, fresh_warehouse_dsn: str) -> None:
+    """A connector failing after k chunks leaves the previous batch intact; the retry lands whole."""
+    _land(hook, _chunks(2, 40, version=1))
+    before = _raw_rows(fresh_warehouse_dsn)
+    batch_before = hook.batch_counts(batch_id("crm", "customers", JAN))
+
+    def crashing() -> Iterator[Chunk]:
+        yield from _chunks(2, 60, version=2)
+        raise ConnectionError("source went away after 2 chunks")
+
+    with pytest.raises(ConnectionError, match="went away"):
+        _land(hook, crashing())
+    assert _raw_rows(fresh_warehouse_dsn) == before
+    assert hook.batch_counts(batch_id("crm", "customers", JAN)) == batch_before
+
+    retried = _land(hook, _chunks(3, 60, version=2))
+    after = _raw_rows(fresh_warehouse_dsn)
+    assert retried.rows_landed == len(after) == 180
+    assert all(r[2]["name"].endswith("v2") for r in after)
+    assert hook.batch_counts(retried.batch_id)["rows_landed"] == 180
+
+
+@pytest.mark.parametrize(
+    ("key", "bad_payload", "reason"),
+    [
+        pytest.param(("id",), {"name": "no id"}, "missing key column id", id="absent"),
+        pytest.param(("id",), {"id": "", "name": "empty id"}, "missing key column id", id="empty"),
+        pytest.param(("id", "name"), {"id": 7, "name": None}, "missing key column name", id="composite"),
+    ],
+)
+def test_rejects_and_missing_keys_are_quarantined(
+    hook: WarehouseHook, fresh_warehouse_dsn: str, key: tuple, bad_payload: dict, reason: str
+) -> None:
+    """Rejects and keyless records land in explore.quarantine with a reason: read = landed + quarantined."""
+    chunk = Chunk(
+        records=[*_records(5), (bad_payload, "file.csv:99")],
+        rejects=[Reject("file.csv", 100, "a,b,c,d", "row has 4 fields, header has 3")],
+    )
+    result = _land(hook, [chunk], key=key)
+    assert (result.rows_read, result.rows_landed, result.rows_quarantined) == (7, 5, 2)
+    with psycopg.connect(fresh_warehouse_dsn) as conn:
+        reasons = conn.execute(
+            "SELECT reason, line_number, raw_record, source_location FROM explore.quarantine "
+            "WHERE batch_id = %s ORDER BY reason",
+            (result.batch_id,),
+        ).fetchall()
+    assert [r[0] for r in reasons] == sorted([reason, "row has 4 fields, header has 3"])
+    assert ("row has 4 fields, header has 3", 100, "a,b,c,d", "file.csv") in reasons
+    stored = hook.batch_counts(result.batch_id)
+    assert stored["rows_read"] == stored["rows_landed"] + stored["rows_quarantined"] == 7
+    again = _land(hook, [chunk], key=key)
+    assert again.rows_quarantined == 2
+    count = _one(fresh_warehouse_dsn, "SELECT count(*) FROM explore.quarantine")[0]
+    assert count == 2
+
+
+def test_nul_in_payload_is_quarantined(hook: WarehouseHook, fresh_warehouse_dsn: str) -> None:
+    """A payload with a NUL character (jsonb cannot hold it) is quarantined, the rest lands."""
+    chunk = Chunk(records=[({"id": 1, "v": "a\x00b"}, "x"), ({"id": 2, "v": "ok \\u0000 text"}, "x")])
+    result = _land(hook, [chunk])
+    assert (result.rows_landed, result.rows_quarantined) == (1, 1)
+    reason = _one(fresh_warehouse_dsn, "SELECT reason FROM explore.quarantine")[0]
+    assert "NUL" in reason
+    assert _raw_rows(fresh_warehouse_dsn)[0][2]["v"] == "ok \\u0000 text"
+
+
+def test_missing_partition_fails_loudly(fresh_warehouse_dsn: str) -> None:
+    """No default partition: landing or inserting into a month without a partition fails."""
+    hook = WarehouseHook()
+    old = Interval(dt.datetime(2019, 3, 1, tzinfo=dt.UTC), dt.datetime(2019, 3, 2, tzinfo=dt.UTC))
+    with pytest.raises(PartitionError, match="no partition for interval_start 2019-03-01"):
+        _land(hook, _chunks(1, 3), interval=old)
+    assert hook.batch_counts(batch_id("crm", "customers", old)) is None
+    defaults = _one(
+        fresh_warehouse_dsn,
+        "SELECT count(*) FROM pg_partitioned_table p JOIN pg_class c ON c.oid = p.partdefid",
+    )[0]
+    assert defaults == 0
+    with psycopg.connect(fresh_warehouse_dsn) as conn, pytest.raises(psycopg.errors.CheckViolation):
+        conn.execute(
+            "INSERT INTO explore.raw_data (source_name, entity_name, batch_id, interval_start, payload, "
+            "payload_checksum) VALUES ('s', 'e', gen_random_uuid(), '2019-03-05', '{}', md5('{}'))"
+        )
+
+
+def test_concurrent_ensure_partitions(fresh_warehouse_dsn: str) -> None:
+    """Two threads ensuring the same partitions at once both succeed and agree."""
+    barrier = threading.Barrier(2)
+    results: list[list[str]] = []
+    errors: list[BaseException] = []
+    start, end = dt.datetime(2030, 1, 1, tzinfo=dt.UTC), dt.datetime(2030, 12, 1, tzinfo=dt.UTC)
+
+    def worker() -> None:
+        try:
+            barrier.wait()
+            results.append(WarehouseHook().ensure_partitions("explore.raw_data", "month", start, end))
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert results[0] == results[1]
+    assert len(results[0]) == 12
+    names = {name for name, _ in WarehouseHook().list_partitions("explore.raw_data")}
+    assert {f"explore.raw_data_p2030{m:02d}" for m in range(1, 13)} <= names
+
+
+def test_watermark_moves_only_forward_and_only_on_commit(
+    hook: WarehouseHook, fresh_warehouse_dsn: str
+) -> None:
+    """The watermark is checkpointed with its batch, never moves back, and not when the batch fails."""
+    feb = Interval(dt.datetime(2025, 1, 2, tzinfo=dt.UTC), dt.datetime(2025, 1, 3, tzinfo=dt.UTC))
+    query = "SELECT watermark_value FROM pipeline.watermarks WHERE source_name = 'crm'"
+    _land(hook, _chunks(1, 2), watermark=lambda: Watermark("updated_at", "2025-01-01T10:00:00+00:00"))
+    assert _one(fresh_warehouse_dsn, query)[0] == "2025-01-01T10:00:00+00:00"
+    _land(
+        hook,
+        _chunks(1, 2),
+        interval=feb,
+        watermark=lambda: Watermark("updated_at", "2024-12-31T00:00:00+00:00"),
+    )
+    assert _one(fresh_warehouse_dsn, query)[0] == "2025-01-01T10:00:00+00:00"
+
+    def failing() -> Iterator[Chunk]:
+        yield from _chunks(1, 2)
+        raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError):
+        _land(hook, failing(), watermark=lambda: Watermark("updated_at", "2099-01-01T00:00:00+00:00"))
+    assert _one(fresh_warehouse_dsn, query)[0] == "2025-01-01T10:00:00+00:00"
+    _land(
+        hook,
+        _chunks(1, 2),
+        interval=feb,
+        watermark=lambda: Watermark("updated_at", "2025-01-02T00:00:00+00:00"),
+    )
+    assert _one(fresh_warehouse_dsn, query)[0] == "2025-01-02T00:00:00+00:00"
+
+
+def test_numeric_watermarks_compare_as_numbers(hook: WarehouseHook, fresh_warehouse_dsn: str) -> None:
+    """Numeric watermark values compare numerically: 10 is greater than 9."""
+    _land(hook, _chunks(1, 1), watermark=lambda: Watermark("seq", "9"))
+    _land(hook, _chunks(1, 1), watermark=lambda: Watermark("seq", "10"))
+    assert _one(fresh_warehouse_dsn, "SELECT watermark_value FROM pipeline.watermarks")[0] == "10"
+
+
+def test_sync_source_system_upserts(fresh_warehouse_dsn: str) -> None:
+    """The source registry gets one row per source, with its config and a stable checksum."""
+    hook = WarehouseHook()
+    config = load_source(ROOT / "include" / "sources" / "crm.yaml")
+    assert hook.sync_source_system(config) is True
+    assert hook.sync_source_system(config) is False
+    row = _one(
+        fresh_warehouse_dsn,
+        "SELECT count(*), min(owner), min(connector_type), min(config->>'name'), min(config_checksum) "
+        "FROM explore.source_systems",
+    )
+    assert row[:4] == (1, "crm-team", "files", "crm")
+    assert len(row[4]) == 32
+
+
+@pytest.mark.parametrize(
+    ("table", "grain"),
+    [
+        pytest.param("explore.raw_data", "month", id="raw"),
+        pytest.param("compliance.audit_log", "quarter", id="audit"),
+        pytest.param("quality.check_results", "year", id="checks"),
+        pytest.param("navigate.fct_orders", "year", id="facts"),
+        pytest.param("chart.crm__customers", None, id="unknown"),
+    ],
+)
+def test_partition_grain_registry(table: str, grain: str | None) -> None:
+    """The registry knows each partitioned table's grain, navigate facts by schema."""
+    assert partition_grain(table) == grain
+
+
+@pytest.mark.parametrize(
+    ("at", "grain", "count", "expected"),
+    [
+        pytest.param(
+            dt.datetime(2025, 1, 31, tzinfo=dt.UTC),
+            "month",
+            1,
+            dt.datetime(2025, 2, 28, tzinfo=dt.UTC),
+            id="clamp",
+        ),
+        pytest.param(
+            dt.datetime(2025, 11, 1, tzinfo=dt.UTC),
+            "quarter",
+            1,
+            dt.datetime(2026, 2, 1, tzinfo=dt.UTC),
+            id="quarter",
+        ),
+        pytest.param(
+            dt.datetime(2025, 6, 1, tzinfo=dt.UTC),
+            "year",
+            3,
+            dt.datetime(2028, 6, 1, tzinfo=dt.UTC),
+            id="year",
+        ),
+    ],
+)
+def test_add_grains(at: dt.datetime, grain: str, count: int, expected: dt.datetime) -> None:
+    """Moving by partition grains lands on the right month."""
+    assert add_grains(at, grain, count) == expected
