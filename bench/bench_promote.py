@@ -1,0 +1,183 @@
+"""Bench: promotion explore -> chart of 1,000,000 rows of a 10-column entity (target >= 100k rows/s).
+
+Creates a migrated database (or uses ``--dsn``), lands the rows server-side with one
+INSERT ... SELECT generate_series (about 1 % of them invalid, so the quarantine path is timed
+too), then times ``ChartHook.promote`` and prints rows/s and the peak RSS of this process.
+A second run of the same batch (the idempotent re-run) is timed as well.
+
+    .venv/bin/python bench/bench_promote.py [--rows 1000000] [--dsn postgresql://...] [--keep]
+
+The navigate step (dbt run of the source's models) is timed by ``time_navigate`` below, once
+helper-6b's dbt models exist.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import logging
+import os
+import resource
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT / "plugins"), str(ROOT / "dags")]
+
+SOURCE = {
+    "name": "bench",
+    "start_date": "2026-01-01",
+    "connector": {"type": "postgres", "conn_id": "bench_source"},
+    "entities": [
+        {
+            "name": "events",
+            "table": "bench.events",
+            "watermark_column": "updated_at",
+            "key": ["event_id"],
+            "columns": [
+                {"name": "event_id", "type": "bigint", "required": True},
+                {"name": "account", "type": "text", "required": True, "pattern": "^ACC-[0-9]{6}$"},
+                {"name": "email", "type": "text", "pattern": "^[^@[:space:]]+@[^@[:space:]]+$"},
+                {
+                    "name": "country",
+                    "type": "text",
+                    "required": True,
+                    "allowed_values": ["DE", "FR", "NL", "GB", "US"],
+                },
+                {"name": "amount", "type": "numeric", "required": True, "min": 0, "max": 100000},
+                {"name": "quantity", "type": "integer", "min": 1, "max": 1000},
+                {"name": "active", "type": "boolean"},
+                {"name": "event_date", "type": "date", "required": True, "min": "2000-01-01"},
+                {"name": "note", "type": "text"},
+                {"name": "updated_at", "type": "timestamp", "required": True},
+            ],
+        }
+    ],
+}
+
+LAND_SQL = """
+INSERT INTO explore.raw_data
+    (source_name, entity_name, batch_id, interval_start, record_key, payload, payload_checksum, source_location)
+SELECT 'bench', 'events', %(batch_id)s, %(interval_start)s, p ->> 'event_id', p, md5(p::text), 'bench'
+  FROM (
+        SELECT jsonb_build_object(
+                   'event_id', g::text,
+                   'account', CASE WHEN g %% 211 = 0 THEN 'bad' ELSE 'ACC-' || lpad((g %% 999999)::text, 6, '0') END,
+                   'email', 'user' || g || '@example.com',
+                   'country', (ARRAY['DE', 'FR', 'NL', 'GB', 'US'])[1 + g %% 5],
+                   'amount', CASE WHEN g %% 307 = 0 THEN 'n/a' ELSE ((g %% 100000) / 100.0)::text END,
+                   'quantity', (1 + g %% 999)::text,
+                   'active', CASE WHEN g %% 2 = 0 THEN 'true' ELSE 'false' END,
+                   'event_date', to_char(date '2020-01-01' + (g %% 2000), 'YYYY-MM-DD'),
+                   'note', 'note ' || g,
+                   'updated_at', to_char(timestamp '2026-01-01' + make_interval(secs => g %% 86400),
+                                         'YYYY-MM-DD"T"HH24:MI:SS"Z"')
+               ) AS p
+          FROM generate_series(1, %(rows)s) AS g
+       ) AS s
+"""
+
+
+def time_navigate(dsn: str, source: str) -> float | None:
+    """NAVIGATE STEP (helper-6b): time the dbt run of ``source``'s navigate models here.
+
+    Return the seconds it took, or None while the dbt models do not exist yet.
+    """
+    return None
+
+
+def _create_database(admin_dsn: str, name: str) -> str:
+    import psycopg
+
+    with psycopg.connect(admin_dsn, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return psycopg.conninfo.make_conninfo(admin_dsn, dbname=name)
+
+
+def _drop_database(admin_dsn: str, name: str) -> None:
+    import psycopg
+
+    with psycopg.connect(admin_dsn, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _land(dsn: str, batch: uuid.UUID, start: dt.datetime, rows: int) -> float:
+    import psycopg
+
+    started = time.perf_counter()
+    with psycopg.connect(dsn) as conn:
+        conn.execute("SELECT pipeline.ensure_partition('explore.raw_data', 'month', %s)", (start,))
+        conn.execute("DELETE FROM explore.raw_data WHERE batch_id = %s", (batch,))
+        conn.execute(LAND_SQL, {"batch_id": batch, "interval_start": start, "rows": rows})
+        conn.execute("ANALYZE explore.raw_data")
+    return time.perf_counter() - started
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--dsn", help="an already migrated warehouse (default: create and migrate one)")
+    parser.add_argument("--admin-dsn", default="host=127.0.0.1 port=5432 user=postgres dbname=postgres")
+    parser.add_argument("--keep", action="store_true", help="keep the database it created")
+    args = parser.parse_args()
+
+    scratch = tempfile.mkdtemp(prefix="atlas-bench-")
+    os.environ.setdefault("HOME", scratch)
+    os.environ.setdefault("AIRFLOW_HOME", scratch)
+    os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
+    logging.basicConfig(level=logging.WARNING)
+
+    created = None
+    dsn = args.dsn
+    if dsn is None:
+        from atlas.migrations import migrate
+
+        created = f"atlas_bench_promote_{uuid.uuid4().hex[:8]}"
+        dsn = _create_database(args.admin_dsn, created)
+        migrate(dsn)
+    try:
+        import psycopg
+
+        info = psycopg.conninfo.conninfo_to_dict(dsn)
+        os.environ["AIRFLOW_CONN_ATLAS_WAREHOUSE"] = (
+            f"postgresql://{info.get('user', 'postgres')}@{info.get('host', '127.0.0.1')}:"
+            f"{info.get('port', 5432)}/{info['dbname']}"
+        )
+        from atlas.batches import Interval, batch_id
+        from atlas.config.loader import parse_source
+        from atlas.hooks.chart import ChartHook
+
+        source = parse_source(SOURCE, "<bench>")
+        interval = Interval(dt.datetime(2026, 1, 1, tzinfo=dt.UTC), dt.datetime(2026, 1, 2, tzinfo=dt.UTC))
+        batch = batch_id(source.name, "events", interval)
+        land_seconds = _land(dsn, batch, interval.start, args.rows)
+        print(f"landed {args.rows:,} explore rows in {land_seconds:.1f}s (setup, not timed)")
+
+        hook = ChartHook()
+        for label in ("first run", "re-run"):
+            result = hook.promote(source, "events", interval)
+            print(
+                f"promote {label}: {result.rows_landed:,} rows ({result.rows_promoted:,} promoted, "
+                f"{result.rows_rejected:,} rejected, {result.rows_written:,} written) in "
+                f"{result.seconds:.2f}s = {result.rows_per_second:,.0f} rows/s"
+            )
+        navigate_seconds = time_navigate(dsn, source.name)
+        print(
+            "navigate (dbt run): "
+            + (f"{navigate_seconds:.2f}s" if navigate_seconds is not None else "not timed yet (helper-6b)")
+        )
+        peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(f"peak RSS of this process: {peak_mib:.0f} MiB")
+    finally:
+        if created and not args.keep:
+            _drop_database(args.admin_dsn, created)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,319 @@
+"""Render the set-based promotion SQL of one entity from its columns and rules.
+
+The statement texts live in ``include/sql/chart/<verb>.sql``; this module fills their
+``{placeholders}`` with ``psycopg.sql`` objects built from the entity (identifiers always through
+``sql.Identifier``) and collects the rule constants (patterns, bounds, allowed values, rule
+names) as bound parameters. Nothing here talks to the database.
+
+Rule names, collected per row in ``chart.quarantine.failed_rules``:
+
+=========================  ==================================================================
+``required:<col>``         the value is missing, JSON null, empty or only spaces
+``type:<col>(<type>)``     the value does not cast to the column's type (``type:birth_date(date)``)
+``pattern:<col>``          the text value does not match the column's ``pattern``
+``range:<col>``            the typed value is below ``min`` or above ``max``
+``allowed_values:<col>``   the text value is not one of ``allowed_values``
+``key:<col>``              a key column has no (valid) value
+``reference:<entity>(<cols>)``  the referenced key is not in ``<entity>``'s chart table (or, for a
+                           self-reference, among this batch's otherwise valid rows)
+=========================  ==================================================================
+
+Values are trimmed of surrounding spaces before any rule and stored trimmed; an empty value is
+NULL. A NULL reference column is no reference (SQL foreign-key semantics).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from psycopg import sql
+
+from atlas.config.models import Column, ColumnType, Entity, Reference, SourceConfig
+from atlas.constants import Schema
+from atlas.sql import load_sql
+
+log = logging.getLogger(__name__)
+
+LAYER = "chart"
+STAGE_TABLE = "_atlas_chart_stage"
+"""The temporary staging table of a promotion (ON COMMIT DROP, so private to its transaction)."""
+
+_CASTS: dict[ColumnType, str] = {
+    ColumnType.INTEGER: "try_integer",
+    ColumnType.BIGINT: "try_bigint",
+    ColumnType.NUMERIC: "try_numeric",
+    ColumnType.BOOLEAN: "try_boolean",
+    ColumnType.DATE: "try_date",
+    ColumnType.TIMESTAMP: "try_timestamptz",
+}
+"""Safe casts of ``sql/V050__chart_functions.sql`` (schema ``pipeline``) per column type."""
+
+_BOUND_TYPES: dict[ColumnType, str] = {
+    ColumnType.INTEGER: "numeric",
+    ColumnType.BIGINT: "numeric",
+    ColumnType.NUMERIC: "numeric",
+    ColumnType.DATE: "date",
+    ColumnType.TIMESTAMP: "timestamptz",
+}
+"""The type ``min`` / ``max`` are compared as (numeric bounds may have decimals on integers)."""
+
+
+def chart_table_name(source: str, entity: str) -> str:
+    """``<source>__<entity>``, the entity's table in schema ``chart``."""
+    return f"{source}__{entity}"
+
+
+def chart_table(source: str, entity: str) -> sql.Identifier:
+    """``chart.<source>__<entity>`` as a quoted, schema-qualified identifier."""
+    return sql.Identifier(Schema.CHART.value, chart_table_name(source, entity))
+
+
+def batch_index_name(table_name: str) -> str:
+    """Name of the ``_batch_id`` index, kept under PostgreSQL's 63 bytes."""
+    name = f"{table_name}_batch_idx"
+    if len(name) <= 63:
+        return name
+    digest = hashlib.md5(table_name.encode(), usedforsecurity=False).hexdigest()[:12]
+    return f"{table_name[:40]}_{digest}_batch_idx"
+
+
+def reference_rule(ref: Reference) -> str:
+    """``reference:orders(order_id)``."""
+    return f"reference:{ref.entity}({','.join(ref.columns)})"
+
+
+def load(verb: str, **parts: sql.Composable) -> sql.Composed:
+    """``include/sql/chart/<verb>.sql`` with its ``{placeholders}`` filled."""
+    return sql.SQL(load_sql(LAYER, verb)).format(**parts)
+
+
+def _text(name: str) -> sql.Identifier:
+    return sql.Identifier(f"_v_{name}")
+
+
+def _json(name: str) -> sql.Identifier:
+    return sql.Identifier(f"_j_{name}")
+
+
+def _join(items: list[sql.Composable], sep: str = ", ") -> sql.Composed:
+    return sql.SQL(sep).join(items)
+
+
+@dataclass
+class _Params:
+    """Bound parameters collected while rendering: ``%(p0)s``, ``%(p1)s`` …"""
+
+    values: dict[str, Any] = field(default_factory=dict)
+
+    def add(self, value: Any, cast: str | None = None) -> sql.Composable:
+        name = f"p{len(self.values)}"
+        self.values[name] = value
+        placeholder = sql.Placeholder(name)
+        return sql.SQL("{}::{}").format(placeholder, sql.SQL(cast)) if cast else placeholder
+
+
+def create_table(source: str, entity: Entity) -> sql.Composed:
+    """CREATE TABLE IF NOT EXISTS of the entity's typed table."""
+    columns = [
+        sql.SQL("{} {}").format(sql.Identifier(c.name), sql.SQL(c.type.pg_type)) for c in entity.columns
+    ]
+    return load(
+        "create_table",
+        table=chart_table(source, entity.name),
+        columns=_join(columns),
+        key=_join([sql.Identifier(k) for k in entity.key]),
+    )
+
+
+def add_column(source: str, entity_name: str, column: Column) -> sql.Composed:
+    """ALTER TABLE … ADD COLUMN IF NOT EXISTS for a column declared after the table was made."""
+    return load(
+        "add_column",
+        table=chart_table(source, entity_name),
+        column=sql.Identifier(column.name),
+        column_type=sql.SQL(column.type.pg_type),
+    )
+
+
+def create_batch_index(source: str, entity_name: str) -> sql.Composed:
+    """The ``_batch_id`` index of a chart table."""
+    return load(
+        "create_batch_index",
+        table=chart_table(source, entity_name),
+        index=sql.Identifier(batch_index_name(chart_table_name(source, entity_name))),
+    )
+
+
+def stage(source: SourceConfig, entity: Entity) -> tuple[sql.Composed, dict[str, Any]]:
+    """The CREATE TEMPORARY TABLE … AS of the batch's typed rows and their failed rules.
+
+    Returns the statement and its rule parameters; the caller adds ``batch_id`` and
+    ``interval_start``.
+    """
+    params = _Params()
+    texts: list[sql.Composable] = []
+    casts: list[sql.Composable] = []
+    typed: list[sql.Composable] = []
+    for col in entity.columns:
+        key = sql.Literal(col.name)
+        texts.append(sql.SQL("nullif(btrim(r.payload ->> {}), '') AS {}").format(key, _text(col.name)))
+        if col.type is ColumnType.JSON:
+            texts.append(sql.SQL("nullif(r.payload -> {}, 'null'::jsonb) AS {}").format(key, _json(col.name)))
+            casts.append(sql.SQL("v.{} AS {}").format(_json(col.name), sql.Identifier(col.name)))
+        elif col.type is ColumnType.TEXT:
+            casts.append(sql.SQL("v.{} AS {}").format(_text(col.name), sql.Identifier(col.name)))
+        else:
+            casts.append(
+                sql.SQL("pipeline.{}(v.{}) AS {}").format(
+                    sql.Identifier(_CASTS[col.type]), _text(col.name), sql.Identifier(col.name)
+                )
+            )
+        typed.append(sql.SQL("t.{}").format(sql.Identifier(col.name)))
+
+    rules: list[sql.Composable] = []
+    for col in entity.columns:
+        rules.extend(_column_rules(col, col.name in entity.key, params))
+    joins: list[sql.Composable] = []
+    for i, ref in enumerate(entity.references):
+        if ref.entity == entity.name:
+            continue  # checked against the staged rows afterwards: self_reference_checks()
+        alias = sql.Identifier(f"_ref{i}")
+        target = source.entity(ref.entity)
+        on = _join(
+            [
+                sql.SQL("{}.{} = t.{}").format(alias, sql.Identifier(k), sql.Identifier(c))
+                for k, c in zip(target.key, ref.columns, strict=True)
+            ],
+            " AND ",
+        )
+        joins.append(
+            sql.SQL("LEFT JOIN {} AS {} ON {}").format(chart_table(source.name, ref.entity), alias, on)
+        )
+        present = _join([sql.SQL("t.{} IS NOT NULL").format(sql.Identifier(c)) for c in ref.columns], " AND ")
+        rules.append(
+            sql.SQL("CASE WHEN {} AND {}.{} IS NULL THEN {} END").format(
+                present, alias, sql.Identifier(target.key[0]), params.add(reference_rule(ref), "text")
+            )
+        )
+    statement = load(
+        "stage",
+        stage=sql.Identifier(STAGE_TABLE),
+        typed_columns=_join(typed),
+        rules=_join(rules) if rules else sql.SQL("NULL"),
+        casts=_join(casts),
+        texts=_join(texts),
+        reference_joins=_join(joins, "\n  "),
+    )
+    return statement, params.values
+
+
+def _column_rules(col: Column, is_key: bool, params: _Params) -> list[sql.Composable]:
+    """One ``CASE WHEN <failed> THEN '<rule>' END`` per rule declared on the column."""
+    text, value = sql.SQL("t.{}").format(_text(col.name)), sql.SQL("t.{}").format(sql.Identifier(col.name))
+    checks: list[tuple[sql.Composable, str]] = []
+    if col.required:
+        checks.append((sql.SQL("{} IS NULL").format(text), f"required:{col.name}"))
+    if col.type not in (ColumnType.TEXT, ColumnType.JSON):
+        checks.append(
+            (
+                sql.SQL("{} IS NOT NULL AND {} IS NULL").format(text, value),
+                f"type:{col.name}({col.type.value})",
+            )
+        )
+    if col.pattern is not None:
+        checks.append(
+            (sql.SQL("{} !~ {}").format(text, params.add(col.pattern, "text")), f"pattern:{col.name}")
+        )
+    if col.min is not None or col.max is not None:
+        bound_type = _BOUND_TYPES[col.type]
+        bounds = []
+        if col.min is not None:
+            bounds.append(sql.SQL("{} < {}").format(value, params.add(str(col.min), bound_type)))
+        if col.max is not None:
+            bounds.append(sql.SQL("{} > {}").format(value, params.add(str(col.max), bound_type)))
+        checks.append((_join(bounds, " OR "), f"range:{col.name}"))
+    if col.allowed_values is not None:
+        checks.append(
+            (
+                sql.SQL("{} <> ALL({})").format(text, params.add(list(col.allowed_values), "text[]")),
+                f"allowed_values:{col.name}",
+            )
+        )
+    if is_key:
+        checks.append((sql.SQL("{} IS NULL").format(value), f"key:{col.name}"))
+    return [
+        sql.SQL("CASE WHEN {} THEN {} END").format(condition, params.add(rule, "text"))
+        for condition, rule in checks
+    ]
+
+
+def self_reference_checks(source: SourceConfig, entity: Entity) -> list[tuple[sql.Composed, dict[str, Any]]]:
+    """UPDATEs of the staging table for references of the entity to itself (usually none)."""
+    statements = []
+    for ref in entity.references:
+        if ref.entity != entity.name:
+            continue
+        pairs = list(zip(entity.key, ref.columns, strict=True))
+        statement = load(
+            "check_self_reference",
+            stage=sql.Identifier(STAGE_TABLE),
+            table=chart_table(source.name, entity.name),
+            present=_join(
+                [sql.SQL("s.{} IS NOT NULL").format(sql.Identifier(c)) for c in ref.columns], " AND "
+            ),
+            chart_match=_match("c", "s", pairs),
+            stage_match=_match("v", "s", pairs),
+        )
+        statements.append((statement, {"rule": reference_rule(ref)}))
+    return statements
+
+
+def _match(left: str, right: str, pairs: list[tuple[str, str]]) -> sql.Composed:
+    return _join(
+        [
+            sql.SQL("{}.{} = {}.{}").format(
+                sql.Identifier(left), sql.Identifier(k), sql.Identifier(right), sql.Identifier(c)
+            )
+            for k, c in pairs
+        ],
+        " AND ",
+    )
+
+
+def delete_stale(source: str, entity: Entity) -> sql.Composed:
+    """DELETE of keys an earlier run of the batch promoted that the batch no longer holds."""
+    return load(
+        "delete_stale",
+        table=chart_table(source, entity.name),
+        stage=sql.Identifier(STAGE_TABLE),
+        key_match=_match("s", "c", [(k, k) for k in entity.key]),
+    )
+
+
+def upsert(source: str, entity: Entity) -> sql.Composed:
+    """INSERT … ON CONFLICT of the batch's valid rows, latest record wins."""
+    names = [c.name for c in entity.columns]
+    non_key = [n for n in names if n not in entity.key]
+    return load(
+        "upsert",
+        table=chart_table(source, entity.name),
+        stage=sql.Identifier(STAGE_TABLE),
+        columns=_join([sql.Identifier(n) for n in names]),
+        stage_columns=_join([sql.SQL("s.{}").format(sql.Identifier(n)) for n in names]),
+        stage_key=_join([sql.SQL("s.{}").format(sql.Identifier(k)) for k in entity.key]),
+        key=_join([sql.Identifier(k) for k in entity.key]),
+        record_key=sql.SQL("concat_ws('|', {})").format(
+            _join([sql.SQL("s.{}::text").format(sql.Identifier(k)) for k in entity.key])
+        ),
+        updates=_join(
+            [sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(n)) for n in non_key or entity.key]
+        ),
+    )
+
+
+def on_stage(verb: str) -> sql.Composed:
+    """A statement whose only placeholder is the staging table."""
+    return load(verb, stage=sql.Identifier(STAGE_TABLE))

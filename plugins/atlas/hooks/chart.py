@@ -1,0 +1,250 @@
+"""ChartHook: promote one batch of an entity from ``explore.raw_data`` to its typed chart table.
+
+Everything happens in one transaction, set-based in SQL (``include/sql/chart/``):
+
+1. lock the chart table (advisory lock), create it from the YAML if missing, add new columns;
+2. stage the batch's rows (one partition of ``explore.raw_data``) as typed columns plus the
+   names of every rule each row fails, in a temporary table (no WAL);
+3. replace the batch's rows in ``chart.quarantine`` with its failing rows;
+4. remove keys an earlier run of this batch promoted that the batch no longer holds as valid
+   rows (the chart then reflects the batch as it is now; an older version of such a key from an
+   earlier batch is not restored: re-promote that batch to get it back);
+5. upsert the valid rows, latest record wins (last ``raw_id`` per key in the batch; never over
+   a row from a newer interval);
+6. record the counts in ``pipeline.batches``.
+
+Counting (so that ``rows_landed = rows_promoted + rows_rejected`` holds exactly): every row of
+the batch is either rejected (it failed at least one rule: one ``chart.quarantine`` row) or
+promoted (it passed every rule). Rows are counted, not keys: a row superseded by a later row of
+the same key in the batch, or one that does not overwrite newer data from a later interval,
+still counts as promoted. ``rows_written`` reports how many chart rows were actually inserted or
+updated.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from contextlib import closing
+from dataclasses import dataclass
+from typing import Any
+
+from airflow.providers.postgres.hooks.postgres import PostgresHook
+from psycopg import Cursor
+
+from atlas import chart_sql
+from atlas.batches import Interval, batch_id
+from atlas.config.models import Entity, SourceConfig
+from atlas.constants import WAREHOUSE_CONN_ID, Schema
+from atlas.exceptions import PromotionError
+
+log = logging.getLogger(__name__)
+
+DEFAULT_WORK_MEM = "256MB"
+"""work_mem of the promotion transaction: the per-batch sort (DISTINCT ON) stays in memory."""
+DEFAULT_TEMP_BUFFERS = "512MB"
+"""temp_buffers of the promotion transaction: the staging table stays in memory."""
+
+
+@dataclass(frozen=True, slots=True)
+class PromotionResult:
+    """What one promotion did."""
+
+    table: str
+    """``chart.<source>__<entity>``."""
+    batch_id: uuid.UUID
+    rows_landed: int
+    """Rows of the batch in ``explore.raw_data``."""
+    rows_promoted: int
+    """Rows that passed every rule."""
+    rows_rejected: int
+    """Rows written to ``chart.quarantine``."""
+    rows_written: int
+    """Chart rows inserted or updated (≤ rows_promoted: duplicates within the batch, rows older than
+    the table's and rows already promoted unchanged from the same raw row are not written)."""
+    rows_removed: int
+    """Keys an earlier run of the batch promoted that it no longer holds."""
+    columns_added: tuple[str, ...]
+    """Columns added to an existing table because the YAML declares them now."""
+    seconds: float
+
+    @property
+    def rows_per_second(self) -> float:
+        return self.rows_landed / self.seconds if self.seconds > 0 else 0.0
+
+
+class ChartHook(PostgresHook):
+    """The warehouse as seen by promotion to ``chart``; one call, one transaction."""
+
+    hook_name = "Atlas chart"
+
+    def __init__(
+        self,
+        *args: Any,
+        warehouse_conn_id: str = WAREHOUSE_CONN_ID,
+        work_mem: str = DEFAULT_WORK_MEM,
+        temp_buffers: str = DEFAULT_TEMP_BUFFERS,
+        **kwargs: Any,
+    ) -> None:
+        kwargs.setdefault("postgres_conn_id", warehouse_conn_id)
+        super().__init__(*args, **kwargs)
+        self.work_mem = work_mem
+        self.temp_buffers = temp_buffers
+
+    def promote(
+        self,
+        source: SourceConfig,
+        entity_name: str,
+        interval: Interval,
+        *,
+        dag_id: str | None = None,
+        run_id: str | None = None,
+    ) -> PromotionResult:
+        """Promote the batch of ``entity_name`` for ``interval``; idempotent per batch."""
+        entity = source.entity(entity_name)
+        table_name = chart_sql.chart_table_name(source.name, entity.name)
+        if len(table_name.encode()) > 63:
+            raise PromotionError(
+                f"chart table name {table_name!r} is longer than PostgreSQL's 63 bytes: "
+                f"shorten the source or entity name in include/sources/{source.name}.yaml"
+            )
+        batch = batch_id(source.name, entity.name, interval)
+        params: dict[str, Any] = {
+            "batch_id": batch,
+            "source_name": source.name,
+            "entity_name": entity.name,
+            "interval_start": interval.start,
+            "interval_end": interval.end,
+            "dag_id": dag_id,
+            "run_id": run_id,
+        }
+        started = time.perf_counter()
+        with closing(self.get_conn()) as conn:
+            conn.autocommit = False
+            with conn.transaction(), conn.cursor() as cur:
+                cur.execute(
+                    chart_sql.load("session"), {"work_mem": self.work_mem, "temp_buffers": self.temp_buffers}
+                )
+                cur.execute(chart_sql.load("lock"), {"lock_name": f"chart.{table_name}"})
+                added = self._ensure_tables(cur, source, entity)
+                landed, valid = self._stage(cur, source, entity, params)
+                cur.execute(chart_sql.load("delete_quarantine"), params)
+                cur.execute(chart_sql.on_stage("quarantine"), params)
+                rejected = cur.rowcount
+                cur.execute(chart_sql.delete_stale(source.name, entity), params)
+                removed = cur.rowcount
+                cur.execute(chart_sql.upsert(source.name, entity), {**params, "refresh": bool(added)})
+                written = cur.rowcount
+                if landed != valid + rejected:  # would be a bug in the rules: fail loudly
+                    raise PromotionError(
+                        f"{table_name}: batch {batch} does not reconcile: {landed} rows, "
+                        f"{valid} valid + {rejected} quarantined"
+                    )
+                self._record(cur, params, landed, valid, rejected)
+        result = PromotionResult(
+            table=f"{Schema.CHART.value}.{table_name}",
+            batch_id=batch,
+            rows_landed=landed,
+            rows_promoted=valid,
+            rows_rejected=rejected,
+            rows_written=written,
+            rows_removed=removed,
+            columns_added=tuple(added),
+            seconds=time.perf_counter() - started,
+        )
+        log.info(
+            "promoted batch %s into %s: %s landed = %s promoted + %s rejected; %s written, "
+            "%s stale removed, in %.2fs (%.0f rows/s)",
+            batch,
+            result.table,
+            landed,
+            valid,
+            rejected,
+            written,
+            removed,
+            result.seconds,
+            result.rows_per_second,
+        )
+        return result
+
+    def ensure_table(self, source: SourceConfig, entity_name: str) -> list[str]:
+        """Create ``chart.<source>__<entity>`` (and the tables it references) if missing; add new columns."""
+        entity = source.entity(entity_name)
+        with closing(self.get_conn()) as conn:
+            conn.autocommit = False
+            with conn.transaction(), conn.cursor() as cur:
+                return self._ensure_tables(cur, source, entity)
+
+    def _ensure_tables(self, cur: Cursor, source: SourceConfig, entity: Entity) -> list[str]:
+        """The entity's table and those of the entities it references (whose chart may be empty)."""
+        for ref in entity.references:
+            if ref.entity != entity.name:
+                self._ensure_table(cur, source.name, source.entity(ref.entity))
+        return self._ensure_table(cur, source.name, entity)
+
+    def _ensure_table(self, cur: Cursor, source: str, entity: Entity) -> list[str]:
+        """Create the table when missing, else add the YAML columns it lacks; returns those added."""
+        table_name = chart_sql.chart_table_name(source, entity.name)
+        cur.execute(chart_sql.load("table_columns"), {"schema": Schema.CHART.value, "table": table_name})
+        existing = dict(cur.fetchall())
+        if not existing:
+            cur.execute(chart_sql.create_table(source, entity))
+            cur.execute(chart_sql.create_batch_index(source, entity.name))
+            log.info("created table chart.%s with %s columns", table_name, len(entity.columns))
+            return []
+        added = []
+        for column in entity.columns:
+            have = existing.get(column.name)
+            if have is None:
+                cur.execute(chart_sql.add_column(source, entity.name, column))
+                added.append(column.name)
+                log.info("added column %s %s to chart.%s", column.name, column.type.pg_type, table_name)
+            elif have != _FORMAT_TYPES[column.type.pg_type]:
+                raise PromotionError(
+                    f"chart.{table_name}.{column.name} is {have} but the YAML declares "
+                    f"{column.type.value} ({column.type.pg_type}): change the column with a migration "
+                    "(sql/) or restore the declared type"
+                )
+        return added
+
+    def _stage(
+        self, cur: Cursor, source: SourceConfig, entity: Entity, params: dict[str, Any]
+    ) -> tuple[int, int]:
+        """Build the staging table; returns (rows of the batch, rows passing every rule)."""
+        statement, rule_params = chart_sql.stage(source, entity)
+        cur.execute(statement, {**rule_params, **params})
+        for check, check_params in chart_sql.self_reference_checks(source, entity):
+            cur.execute(check, check_params)
+        cur.execute(chart_sql.on_stage("analyze_stage"))
+        cur.execute(chart_sql.on_stage("stage_counts"))
+        landed, valid = cur.fetchone()
+        return int(landed), int(valid)
+
+    def _record(self, cur: Cursor, params: dict[str, Any], landed: int, valid: int, rejected: int) -> None:
+        """Write the reconciliation into ``pipeline.batches`` (checked against what landing recorded)."""
+        cur.execute(chart_sql.load("batch_landed"), params)
+        row = cur.fetchone()
+        if row is not None and row[0] is not None and row[0] != landed:
+            raise PromotionError(
+                f"batch {params['batch_id']} ({params['source_name']}.{params['entity_name']}): "
+                f"pipeline.batches says {row[0]} rows landed but explore.raw_data holds {landed}; "
+                "re-run the interval's landing task before promoting it"
+            )
+        cur.execute(
+            chart_sql.load("record_batch"),
+            {**params, "rows_landed": landed, "rows_promoted": valid, "rows_rejected": rejected},
+        )
+
+
+_FORMAT_TYPES = {
+    "text": "text",
+    "integer": "integer",
+    "bigint": "bigint",
+    "numeric": "numeric",
+    "boolean": "boolean",
+    "date": "date",
+    "timestamptz": "timestamp with time zone",
+    "jsonb": "jsonb",
+}
+"""``format_type()`` spelling of each chart column type."""

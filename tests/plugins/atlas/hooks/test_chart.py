@@ -1,0 +1,438 @@
+"""ChartHook.promote against a real migrated warehouse: rules, quarantine, upserts, reconciliation."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from typing import Any
+
+import psycopg
+import pytest
+
+from atlas.batches import Interval, batch_id
+from atlas.config.loader import load_source
+from atlas.config.models import Column, ColumnType, SourceConfig
+from atlas.constants import SOURCES_DIR
+from atlas.exceptions import PromotionError
+from atlas.hooks.chart import ChartHook
+
+pytestmark = [pytest.mark.postgres]
+
+CRM = load_source(SOURCES_DIR / "crm.yaml")
+SHOP = load_source(SOURCES_DIR / "shop.yaml")
+DAY1 = Interval(dt.datetime(2026, 1, 5, tzinfo=dt.UTC), dt.datetime(2026, 1, 6, tzinfo=dt.UTC))
+DAY2 = Interval(dt.datetime(2026, 1, 6, tzinfo=dt.UTC), dt.datetime(2026, 1, 7, tzinfo=dt.UTC))
+
+
+def customer(ident: Any = 1, **overrides: Any) -> dict[str, Any]:
+    """A valid crm customer payload, with overrides (None removes the key)."""
+    row = {
+        "customer_id": str(ident),
+        "first_name": "Ada",
+        "last_name": "Lovelace",
+        "email": f"ada{ident}@example.com",
+        "phone": "+44 20 7946 0958",
+        "street": "1 Main St",
+        "city": "London",
+        "postal_code": "N1",
+        "country": "GB",
+        "birth_date": "1985-12-10",
+        "updated_at": "2026-01-05T10:00:00Z",
+    }
+    row.update(overrides)
+    return {k: v for k, v in row.items() if v is not None}
+
+
+def land(dsn: str, source: str, entity: str, interval: Interval, payloads: list[dict[str, Any]]) -> uuid.UUID:
+    """Land payloads as the batch of (source, entity, interval), replacing it, as landing would."""
+    batch = batch_id(source, entity, interval)
+    with psycopg.connect(dsn) as conn:
+        conn.execute("SELECT pipeline.ensure_partition('explore.raw_data', 'month', %s)", (interval.start,))
+        conn.execute("DELETE FROM explore.raw_data WHERE batch_id = %s", (batch,))
+        for payload in payloads:
+            text = json.dumps(payload)
+            conn.execute(
+                "INSERT INTO explore.raw_data (source_name, entity_name, batch_id, interval_start, "
+                "record_key, payload, payload_checksum) "
+                "VALUES (%s, %s, %s, %s, NULL, %s::jsonb, md5(%s::jsonb::text))",
+                (source, entity, batch, interval.start, text, text),
+            )
+        conn.execute(
+            "INSERT INTO pipeline.batches AS b (batch_id, source_name, entity_name, interval_start, "
+            "interval_end, rows_read, rows_landed, rows_quarantined, landed_at, status) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s, 0, now(), 'landed') "
+            "ON CONFLICT (batch_id) DO UPDATE SET rows_read = EXCLUDED.rows_read, "
+            "rows_landed = EXCLUDED.rows_landed, rows_promoted = NULL, rows_rejected = NULL, "
+            "promoted_at = NULL, status = 'landed'",
+            (batch, source, entity, interval.start, interval.end, len(payloads), len(payloads)),
+        )
+    return batch
+
+
+def fetch(dsn: str, query: str, *params: Any) -> list[tuple]:
+    """All rows of a query."""
+    with psycopg.connect(dsn) as conn:
+        return conn.execute(query, params).fetchall()
+
+
+def quarantined_rules(dsn: str, batch: uuid.UUID) -> list[list[str]]:
+    """failed_rules of the batch's chart quarantine rows, in raw order."""
+    return [
+        r[0]
+        for r in fetch(
+            dsn, "SELECT failed_rules FROM chart.quarantine WHERE batch_id = %s ORDER BY raw_id", batch
+        )
+    ]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "rule"),
+    [
+        pytest.param({"last_name": ""}, "required:last_name", id="required-empty"),
+        pytest.param({"first_name": None}, "required:first_name", id="required-missing"),
+        pytest.param({"country": "   "}, "required:country", id="required-blank"),
+        pytest.param({"birth_date": "1990-02-30"}, "type:birth_date(date)", id="type-date"),
+        pytest.param({"updated_at": "yesterday"}, "type:updated_at(timestamp)", id="type-timestamp"),
+        pytest.param({"customer_id": "12a"}, "type:customer_id(bigint)", id="type-bigint"),
+        pytest.param({"email": "not-an-email"}, "pattern:email", id="pattern"),
+        pytest.param({"birth_date": "1850-01-01"}, "range:birth_date", id="range-min"),
+        pytest.param({"birth_date": "2020-01-01"}, "range:birth_date", id="range-max"),
+        pytest.param({"country": "XX"}, "allowed_values:country", id="allowed-values"),
+        pytest.param({"customer_id": None}, "key:customer_id", id="key-missing"),
+    ],
+)
+def test_row_violating_a_rule_is_quarantined_with_that_rule(
+    fresh_warehouse_dsn: str, overrides: dict[str, Any], rule: str
+) -> None:
+    """A row breaking one rule lands in chart.quarantine naming the rule; the valid row is promoted."""
+    batch = land(fresh_warehouse_dsn, "crm", "customers", DAY1, [customer(1), customer(2, **overrides)])
+    result = ChartHook().promote(CRM, "customers", DAY1)
+
+    assert (result.rows_promoted, result.rows_rejected) == (1, 1)
+    [rules] = quarantined_rules(fresh_warehouse_dsn, batch)
+    assert rule in rules
+    assert fetch(fresh_warehouse_dsn, "SELECT customer_id FROM chart.crm__customers") == [(1,)]
+    [(payload, raw_id)] = fetch(fresh_warehouse_dsn, "SELECT payload, raw_id FROM chart.quarantine")
+    assert payload == customer(2, **overrides)
+    assert raw_id is not None
+
+
+def test_every_failed_rule_of_a_row_is_listed(fresh_warehouse_dsn: str) -> None:
+    """A row breaking several rules lists all of them, in column order."""
+    bad = customer(7, last_name="", email="nope", country="ZZ", birth_date="1800-13-01", updated_at="soon")
+    batch = land(fresh_warehouse_dsn, "crm", "customers", DAY1, [bad])
+    ChartHook().promote(CRM, "customers", DAY1)
+
+    assert quarantined_rules(fresh_warehouse_dsn, batch) == [
+        [
+            "required:last_name",
+            "pattern:email",
+            "allowed_values:country",
+            "type:birth_date(date)",
+            "type:updated_at(timestamp)",
+        ]
+    ]
+
+
+def test_valid_rows_reach_chart_typed_with_metadata(fresh_warehouse_dsn: str) -> None:
+    """Promoted values carry their declared types, trimmed; metadata columns name the batch and raw row."""
+    batch = land(
+        fresh_warehouse_dsn, "crm", "customers", DAY1, [customer(42, city="  Paris ", phone="", street=None)]
+    )
+    ChartHook().promote(CRM, "customers", DAY1)
+
+    [row] = fetch(
+        fresh_warehouse_dsn,
+        "SELECT customer_id, city, phone, street, birth_date, updated_at, _record_key, _batch_id, "
+        "_interval_start, _raw_id IS NOT NULL, _payload_checksum ~ '^[0-9a-f]{32}$' FROM chart.crm__customers",
+    )
+    assert row == (
+        42,
+        "Paris",
+        None,
+        None,
+        dt.date(1985, 12, 10),
+        dt.datetime(2026, 1, 5, 10, tzinfo=dt.UTC),
+        "42",
+        batch,
+        DAY1.start,
+        True,
+        True,
+    )
+    types = dict(
+        fetch(
+            fresh_warehouse_dsn,
+            "SELECT column_name, data_type FROM information_schema.columns "
+            "WHERE table_schema = 'chart' AND table_name = 'crm__customers'",
+        )
+    )
+    assert types["customer_id"] == "bigint"
+    assert types["birth_date"] == "date"
+    assert types["updated_at"] == "timestamp with time zone"
+    assert types["_batch_id"] == "uuid"
+
+
+def test_counts_reconcile_in_pipeline_batches(fresh_warehouse_dsn: str) -> None:
+    """rows_landed = rows_promoted + rows_rejected, counting rows (a duplicate key counts as promoted)."""
+    rows = [customer(1), customer(2), customer(2, city="Leeds"), customer(3, country="XX"), customer("x")]
+    batch = land(fresh_warehouse_dsn, "crm", "customers", DAY1, rows)
+    result = ChartHook().promote(CRM, "customers", DAY1)
+
+    [(landed, promoted, rejected, status, promoted_at)] = fetch(
+        fresh_warehouse_dsn,
+        "SELECT rows_landed, rows_promoted, rows_rejected, status, promoted_at FROM pipeline.batches "
+        "WHERE batch_id = %s",
+        batch,
+    )
+    assert (landed, promoted, rejected, status) == (5, 3, 2, "promoted")
+    assert promoted_at is not None
+    assert (result.rows_landed, result.rows_promoted, result.rows_rejected, result.rows_written) == (
+        5,
+        3,
+        2,
+        2,
+    )
+    assert fetch(fresh_warehouse_dsn, "SELECT count(*) FROM chart.quarantine") == [(2,)]
+    # within the batch the last record of a key (by raw_id) wins
+    assert fetch(fresh_warehouse_dsn, "SELECT city FROM chart.crm__customers WHERE customer_id = 2") == [
+        ("Leeds",)
+    ]
+
+
+def test_rerunning_the_batch_changes_nothing(fresh_warehouse_dsn: str) -> None:
+    """A second promotion of the same batch leaves chart, quarantine and counts exactly as they were."""
+    land(fresh_warehouse_dsn, "crm", "customers", DAY1, [customer(1), customer(2, email="bad"), customer(3)])
+    hook = ChartHook()
+    hook.promote(CRM, "customers", DAY1)
+    chart_before = fetch(fresh_warehouse_dsn, "SELECT * FROM chart.crm__customers ORDER BY customer_id")
+    quarantine_before = fetch(fresh_warehouse_dsn, "SELECT raw_id, failed_rules FROM chart.quarantine")
+
+    again = hook.promote(CRM, "customers", DAY1)
+
+    assert (
+        fetch(fresh_warehouse_dsn, "SELECT * FROM chart.crm__customers ORDER BY customer_id") == chart_before
+    )
+    assert (
+        fetch(fresh_warehouse_dsn, "SELECT raw_id, failed_rules FROM chart.quarantine") == quarantine_before
+    )
+    assert (again.rows_promoted, again.rows_rejected, again.rows_written) == (2, 1, 0)
+
+
+def test_later_batch_overwrites_a_key(fresh_warehouse_dsn: str) -> None:
+    """A newer interval's record of a key replaces the older one."""
+    land(fresh_warehouse_dsn, "crm", "customers", DAY1, [customer(1, city="Old")])
+    ChartHook().promote(CRM, "customers", DAY1)
+    batch2 = land(fresh_warehouse_dsn, "crm", "customers", DAY2, [customer(1, city="New")])
+    ChartHook().promote(CRM, "customers", DAY2)
+
+    assert fetch(fresh_warehouse_dsn, "SELECT city, _batch_id FROM chart.crm__customers") == [("New", batch2)]
+
+
+def test_late_older_batch_does_not_overwrite_but_inserts_new_keys(fresh_warehouse_dsn: str) -> None:
+    """Promoting an older interval after a newer one keeps the newer value and adds only new keys."""
+    land(fresh_warehouse_dsn, "crm", "customers", DAY2, [customer(1, city="Newer")])
+    ChartHook().promote(CRM, "customers", DAY2)
+    land(fresh_warehouse_dsn, "crm", "customers", DAY1, [customer(1, city="Older"), customer(9, city="Late")])
+    late = ChartHook().promote(CRM, "customers", DAY1)
+
+    assert fetch(fresh_warehouse_dsn, "SELECT customer_id, city FROM chart.crm__customers ORDER BY 1") == [
+        (1, "Newer"),
+        (9, "Late"),
+    ]
+    assert (late.rows_promoted, late.rows_written) == (2, 1)
+
+
+def test_keys_no_longer_in_a_rerun_batch_are_removed(fresh_warehouse_dsn: str) -> None:
+    """Re-landing an interval with fewer valid rows removes the keys that batch promoted before."""
+    land(fresh_warehouse_dsn, "crm", "customers", DAY1, [customer(1), customer(2), customer(3)])
+    ChartHook().promote(CRM, "customers", DAY1)
+    land(fresh_warehouse_dsn, "crm", "customers", DAY1, [customer(1), customer(2, country="XX")])
+    result = ChartHook().promote(CRM, "customers", DAY1)
+
+    assert fetch(fresh_warehouse_dsn, "SELECT customer_id FROM chart.crm__customers") == [(1,)]
+    assert result.rows_removed == 2
+    assert fetch(fresh_warehouse_dsn, "SELECT count(*) FROM chart.quarantine") == [(1,)]
+
+
+def order(order_id: int) -> dict[str, Any]:
+    """A valid shop order payload."""
+    return {
+        "order_id": order_id,
+        "customer_id": 1,
+        "order_date": "2026-01-05",
+        "status": "paid",
+        "currency": "EUR",
+        "updated_at": "2026-01-05T09:00:00+01:00",
+    }
+
+
+def order_line(order_id: int, line: int, product_id: int = 5, quantity: Any = 2) -> dict[str, Any]:
+    """A shop order line payload (JSON numbers, as the postgres connector lands them)."""
+    return {
+        "order_id": order_id,
+        "line_number": line,
+        "product_id": product_id,
+        "quantity": quantity,
+        "unit_price": 9.99,
+        "order_date": "2026-01-05",
+        "updated_at": "2026-01-05T09:00:00Z",
+    }
+
+
+def product(product_id: int) -> dict[str, Any]:
+    """A valid shop product payload."""
+    return {
+        "product_id": product_id,
+        "sku": f"SKU-{product_id:06d}",
+        "name": "Kettle",
+        "category": "kitchen",
+        "unit_price": "19.90",
+        "updated_at": "2026-01-05T08:00:00Z",
+    }
+
+
+def test_references_must_exist_in_the_referenced_chart_table(fresh_warehouse_dsn: str) -> None:
+    """An order line whose order is not in chart is quarantined with reference:orders(order_id)."""
+    land(fresh_warehouse_dsn, "shop", "products", DAY1, [product(5)])
+    land(fresh_warehouse_dsn, "shop", "orders", DAY1, [order(100)])
+    lines = land(
+        fresh_warehouse_dsn,
+        "shop",
+        "order_lines",
+        DAY1,
+        [order_line(100, 1), order_line(404, 1), order_line(100, 2, product_id=77, quantity=0)],
+    )
+    hook = ChartHook()
+    for entity in ("products", "orders", "order_lines"):  # reference order
+        hook.promote(SHOP, entity, DAY1)
+
+    assert quarantined_rules(fresh_warehouse_dsn, lines) == [
+        ["reference:orders(order_id)"],
+        ["range:quantity", "reference:products(product_id)"],
+    ]
+    assert fetch(
+        fresh_warehouse_dsn, "SELECT order_id, line_number, quantity FROM chart.shop__order_lines"
+    ) == [(100, 1, 2)]
+
+
+def test_references_to_an_unpromoted_entity_are_quarantined(fresh_warehouse_dsn: str) -> None:
+    """Promoting order lines before any order exists quarantines them (the orders table is created empty)."""
+    lines = land(fresh_warehouse_dsn, "shop", "order_lines", DAY1, [order_line(100, 1)])
+    ChartHook().promote(SHOP, "order_lines", DAY1)
+
+    assert quarantined_rules(fresh_warehouse_dsn, lines) == [
+        ["reference:orders(order_id)", "reference:products(product_id)"]
+    ]
+    assert fetch(fresh_warehouse_dsn, "SELECT count(*) FROM chart.shop__orders") == [(0,)]
+
+
+def with_extra_column(source: SourceConfig, entity_name: str, column: Column) -> SourceConfig:
+    """The source with one more column declared on ``entity_name``."""
+    entities = [
+        e.model_copy(update={"columns": [*e.columns, column]}) if e.name == entity_name else e
+        for e in source.entities
+    ]
+    return source.model_copy(update={"entities": entities})
+
+
+def test_a_new_yaml_column_is_added_to_the_existing_table(fresh_warehouse_dsn: str) -> None:
+    """A column declared after the table exists is added and filled when the batch is promoted again."""
+    land(fresh_warehouse_dsn, "crm", "customers", DAY1, [customer(1, loyalty_points="120")])
+    ChartHook().promote(CRM, "customers", DAY1)
+    extended = with_extra_column(CRM, "customers", Column(name="loyalty_points", type=ColumnType.INTEGER))
+
+    result = ChartHook().promote(extended, "customers", DAY1)
+
+    assert result.columns_added == ("loyalty_points",)
+    assert fetch(fresh_warehouse_dsn, "SELECT loyalty_points FROM chart.crm__customers") == [(120,)]
+
+
+def test_a_changed_column_type_fails_loudly(fresh_warehouse_dsn: str) -> None:
+    """A YAML type that no longer matches the table raises instead of writing wrong types."""
+    land(fresh_warehouse_dsn, "crm", "customers", DAY1, [customer(1)])
+    ChartHook().promote(CRM, "customers", DAY1)
+    entities = [
+        e.model_copy(
+            update={
+                "columns": [
+                    c.model_copy(update={"type": ColumnType.TEXT}) if c.name == "birth_date" else c
+                    for c in e.columns
+                ]
+            }
+        )
+        for e in CRM.entities
+    ]
+    changed = CRM.model_copy(update={"entities": entities})
+
+    with pytest.raises(PromotionError, match="birth_date is date"):
+        ChartHook().promote(changed, "customers", DAY1)
+
+
+def test_a_batch_that_changed_since_landing_is_refused(fresh_warehouse_dsn: str) -> None:
+    """Rows in explore that disagree with pipeline.batches.rows_landed fail the promotion, writing nothing."""
+    batch = land(fresh_warehouse_dsn, "crm", "customers", DAY1, [customer(1), customer(2)])
+    with psycopg.connect(fresh_warehouse_dsn) as conn:
+        conn.execute(
+            "UPDATE pipeline.batches SET rows_read = 5, rows_landed = 5 WHERE batch_id = %s", (batch,)
+        )
+
+    with pytest.raises(PromotionError, match=r"says 5 rows landed but explore\.raw_data holds 2"):
+        ChartHook().promote(CRM, "customers", DAY1)
+    assert fetch(fresh_warehouse_dsn, "SELECT to_regclass('chart.crm__customers')") == [(None,)]
+    assert fetch(fresh_warehouse_dsn, "SELECT count(*) FROM chart.quarantine") == [(0,)]
+    assert fetch(fresh_warehouse_dsn, "SELECT status FROM pipeline.batches") == [("landed",)]
+
+
+@pytest.mark.parametrize(
+    ("function", "value", "expected"),
+    [
+        pytest.param("try_bigint", "-42", -42, id="bigint"),
+        pytest.param("try_bigint", "42.0", 42, id="bigint-point-zero"),
+        pytest.param("try_bigint", "99999999999999999999", None, id="bigint-overflow"),
+        pytest.param("try_bigint", "4 2", None, id="bigint-space"),
+        pytest.param("try_integer", "2147483648", None, id="integer-overflow"),
+        pytest.param("try_integer", "+7", 7, id="integer-plus"),
+        pytest.param("try_integer", "-", None, id="integer-sign-only"),
+        pytest.param("try_numeric", "-.5", -0.5, id="numeric-leading-dot"),
+        pytest.param("try_numeric", "1e3", 1000, id="numeric-exponent"),
+        pytest.param("try_numeric", "1.2.3", None, id="numeric-two-dots"),
+        pytest.param("try_numeric", "NaN", None, id="numeric-nan"),
+        pytest.param("try_boolean", "Yes", True, id="boolean-yes"),
+        pytest.param("try_boolean", "0", False, id="boolean-zero"),
+        pytest.param("try_boolean", "maybe", None, id="boolean-bad"),
+        pytest.param("try_date", "2024-02-29", dt.date(2024, 2, 29), id="date-leap"),
+        pytest.param("try_date", "2100-02-29", None, id="date-not-leap"),
+        pytest.param("try_date", "2026-04-31", None, id="date-day-31"),
+        pytest.param("try_date", "2026-13-01", None, id="date-month-13"),
+        pytest.param("try_date", "0000-01-01", None, id="date-year-zero"),
+        pytest.param("try_date", "05/01/2026", None, id="date-not-iso"),
+        pytest.param(
+            "try_timestamptz",
+            "2026-01-05T10:00:00.5+01:00",
+            dt.datetime(2026, 1, 5, 9, 0, 0, 500000, tzinfo=dt.UTC),
+            id="ts-offset",
+        ),
+        pytest.param(
+            "try_timestamptz",
+            "2026-01-05 10:00",
+            dt.datetime(2026, 1, 5, 10, tzinfo=dt.UTC),
+            id="ts-no-seconds",
+        ),
+        pytest.param(
+            "try_timestamptz", "2026-01-05", dt.datetime(2026, 1, 5, tzinfo=dt.UTC), id="ts-date-only"
+        ),
+        pytest.param("try_timestamptz", "2026-01-05T24:00:00Z", None, id="ts-hour-24"),
+        pytest.param("try_timestamptz", "2026-01-05T10:00:00+16:00", None, id="ts-offset-range"),
+        pytest.param("try_timestamptz", "2026-01-05T10:00:00 UTC", None, id="ts-zone-name"),
+    ],
+)
+def test_safe_casts_return_null_instead_of_failing(
+    warehouse_dsn: str, function: str, value: str, expected: object
+) -> None:
+    """pipeline.try_* cast what PostgreSQL would accept and give NULL (never an error) otherwise."""
+    with psycopg.connect(warehouse_dsn) as conn:
+        conn.execute("SET TimeZone = 'UTC'")
+        query = psycopg.sql.SQL("SELECT pipeline.{}(%s)").format(psycopg.sql.Identifier(function))
+        [(result,)] = conn.execute(query, (value,)).fetchall()
+    assert result == expected
