@@ -1,0 +1,19 @@
+{#- One row per order; yearly partitions on order_date; replaced per interval by order_id. -#}
+{{ config(
+    unique_key=['order_id'],
+    partition_by='order_date',
+    tags=['source_shop'],
+) }}
+
+select
+    orders.order_id,
+    orders.customer_id,
+    orders.order_date,
+    orders.status,
+    orders.currency,
+    orders.updated_at as source_updated_at,
+    orders._batch_id,
+    orders._interval_start,
+    now() as loaded_at
+from {{ source('chart', 'shop__orders') }} as orders
+where {{ interval_filter('orders._interval_start') }}

@@ -1,0 +1,248 @@
+"""The navigate task group: Cosmos renders each source's dbt nodes from the manifest and runs them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from atlas.constants import SOURCES_DIR
+from atlas.exceptions import DbtProjectError
+from atlas.factory.dbt import INTERVAL_VARS, InvocationMode, build_navigate_group, warehouse_profile_mapping
+from tests.fixtures.airflow_db import write_and_load_dag
+from tests.include.atlas_dbt.chart_tables import create_chart_tables, day, promote, run_dbt, sample_sources
+
+SOURCES = sample_sources()
+SHOP_TASKS = {
+    "navigate.dim_product.snapshot",
+    "navigate.dim_product.test",
+    "navigate.fact_orders.run",
+    "navigate.fact_orders.test",
+    "navigate.fact_order_lines.run",
+    "navigate.fact_order_lines.test",
+}
+
+
+@pytest.fixture(scope="module")
+def manifest(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A manifest built by ``dbt parse`` (no database needed), as ``make setup`` builds it."""
+    work = tmp_path_factory.mktemp("dbt_parse")
+    result = run_dbt("postgresql://postgres@127.0.0.1:5432/unused", work, "parse")
+    assert result.returncode == 0, result.stdout[-4000:]
+    return work / "target" / "manifest.json"
+
+
+def render(source: str, manifest: Path):
+    """A DAG holding only the navigate group of ``source``, and the group (or None)."""
+    from airflow.sdk import DAG
+
+    with DAG(f"navigate_{source}", schedule=None, start_date=dt.datetime(2026, 1, 1, tzinfo=dt.UTC)) as dag:
+        group = build_navigate_group(SOURCES[source], dag=dag, manifest=manifest)
+    return dag, group
+
+
+def test_shop_group_holds_its_own_nodes_only(manifest):
+    """shop renders its snapshot, facts and their tests, and nothing of crm or support."""
+    dag, group = render("shop", manifest)
+    assert group is not None
+    assert set(dag.task_dict) >= SHOP_TASKS
+    extra = set(dag.task_dict) - SHOP_TASKS
+    assert extra, "tests on two models run as tasks of their own"
+    assert all(".relationships" in task_id and task_id.endswith("_test") for task_id in extra)
+    assert not [t for t in dag.task_dict if "dim_customer." in t or "support_tickets" in t]
+
+
+def test_nodes_run_in_dependency_order(manifest):
+    """Lines load after the product snapshot and the orders were tested; tests follow their model."""
+    dag, _ = render("shop", manifest)
+    assert {"navigate.dim_product.test", "navigate.fact_orders.test"} <= dag.task_dict[
+        "navigate.fact_order_lines.run"
+    ].upstream_task_ids
+    assert dag.task_dict["navigate.fact_orders.test"].upstream_task_ids == {"navigate.fact_orders.run"}
+
+
+def test_snapshots_render_as_snapshot_tasks(manifest):
+    """crm's SCD2 dimension is a dbt snapshot task followed by its tests."""
+    dag, _ = render("crm", manifest)
+    assert type(dag.task_dict["navigate.dim_customer.snapshot"]).__name__ == "DbtSnapshotLocalOperator"
+    assert "navigate.dim_customer.test" in dag.task_dict
+
+
+def test_every_task_runs_dbt_from_its_venv_with_the_interval(manifest):
+    """Each task gets the interval vars, the side-venv executable, subprocess mode, no deps."""
+    dag, _ = render("support", manifest)
+    for task in dag.tasks:
+        assert task.vars == INTERVAL_VARS
+        assert task.invocation_mode is InvocationMode.SUBPROCESS
+        assert task.dbt_executable_path.endswith("/bin/dbt")
+        assert task.install_deps is False
+
+
+def test_a_source_without_models_gets_no_group(manifest):
+    """A source no dbt node is tagged with renders nothing."""
+    from airflow.sdk import DAG
+
+    config = SOURCES["crm"].model_copy(update={"name": "ledger"})
+    with DAG("navigate_ledger", schedule=None, start_date=dt.datetime(2026, 1, 1, tzinfo=dt.UTC)) as dag:
+        assert build_navigate_group(config, dag=dag, manifest=manifest) is None
+    assert not dag.tasks
+
+
+def test_a_missing_manifest_says_to_run_make_setup(tmp_path):
+    """Without a manifest the error names the file and the command that builds it."""
+    from airflow.sdk import DAG
+
+    with (
+        DAG("navigate_missing", schedule=None, start_date=dt.datetime(2026, 1, 1, tzinfo=dt.UTC)) as dag,
+        pytest.raises(DbtProjectError, match="make setup") as raised,
+    ):
+        build_navigate_group(SOURCES["shop"], dag=dag, manifest=tmp_path / "none" / "manifest.json")
+    assert "dbt parse" in str(raised.value)
+
+
+def test_every_dbt_node_belongs_to_one_known_source(manifest):
+    """Each model and snapshot carries exactly one source_<name> tag, naming a source YAML."""
+    nodes = json.loads(manifest.read_text())["nodes"].values()
+    known = {f"source_{p.stem}" for p in SOURCES_DIR.glob("*.yaml")}
+    built = [n for n in nodes if n["resource_type"] in ("model", "snapshot")]
+    assert built
+    for node in built:
+        tags = [t for t in node["tags"] if t.startswith("source_")]
+        assert len(tags) == 1, (node["name"], node["tags"])
+        assert tags[0] in known, (node["name"], node["tags"])
+
+
+@pytest.mark.parametrize(
+    ("uri", "password"),
+    [
+        pytest.param("postgresql://postgres@127.0.0.1:5432/atlas", "", id="trust-no-password"),
+        pytest.param("postgresql://atlas:s3cret@127.0.0.1:5432/atlas", "s3cret", id="with-password"),
+    ],
+)
+def test_profile_mapping_accepts_a_connection_without_password(monkeypatch, uri, password):
+    """The warehouse profile writes to navigate and passes the password, empty or not, to dbt."""
+    monkeypatch.setenv("AIRFLOW_CONN_ATLAS_WAREHOUSE", uri)
+    mapping = warehouse_profile_mapping()
+    assert list(mapping.env_vars.values()) == [password]
+    assert mapping.profile["schema"] == "navigate"
+    assert mapping.profile["dbname"] == "atlas"
+
+
+def run_shop_dag(session_dirs, manifest: Path, dsn: str, dag_id: str):
+    """dag.test() a DAG holding only shop's navigate group for 2026-01-05; its task states."""
+    source = f"""
+        import datetime as dt
+        from pathlib import Path
+
+        from airflow.sdk import DAG, CronDataIntervalTimetable
+
+        from atlas.config.loader import load_source
+        from atlas.factory.dbt import build_navigate_group
+
+        with DAG(
+            {dag_id!r},
+            schedule=CronDataIntervalTimetable("0 0 * * *", timezone="UTC"),
+            start_date=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
+            catchup=False,
+        ) as dag:
+            build_navigate_group(
+                load_source(Path({str(SOURCES_DIR / "shop.yaml")!r})), dag=dag, manifest=Path({str(manifest)!r})
+            )
+    """
+    dag = write_and_load_dag(session_dirs.test_dags, dag_id, source)
+    run = dag.test(logical_date=dt.datetime(2026, 1, 5, tzinfo=dt.UTC))
+    return run, {ti.task_id: ti.state for ti in run.get_task_instances()}
+
+
+RUN_INTERVAL = day(2026, 1, 4)
+"""The data interval of the test runs (logical date 2026-01-05 of a daily CronDataIntervalTimetable)."""
+
+
+def fill_shop(dsn: str, status: str) -> None:
+    """Chart tables with one product, one order of the given status and its line, in RUN_INTERVAL."""
+    shop, interval = SOURCES["shop"], RUN_INTERVAL
+    stamp = dt.datetime(2026, 1, 5, 9, tzinfo=dt.UTC)
+    with psycopg.connect(dsn) as conn:
+        create_chart_tables(conn, SOURCES.values())
+        promote(
+            conn,
+            shop,
+            "products",
+            [
+                {
+                    "product_id": 10,
+                    "sku": "SKU-000010",
+                    "name": "Book",
+                    "category": "books",
+                    "unit_price": 9,
+                    "updated_at": stamp,
+                }
+            ],
+            interval,
+        )
+        promote(
+            conn,
+            shop,
+            "orders",
+            [
+                {
+                    "order_id": 1,
+                    "customer_id": 7,
+                    "order_date": dt.date(2026, 1, 5),
+                    "status": status,
+                    "currency": "EUR",
+                    "updated_at": stamp,
+                }
+            ],
+            interval,
+        )
+        promote(
+            conn,
+            shop,
+            "order_lines",
+            [
+                {
+                    "order_id": 1,
+                    "line_number": 1,
+                    "product_id": 10,
+                    "quantity": 1,
+                    "unit_price": 9,
+                    "order_date": dt.date(2026, 1, 5),
+                    "updated_at": stamp,
+                }
+            ],
+            interval,
+        )
+
+
+@pytest.mark.airflow
+@pytest.mark.dbt
+@pytest.mark.slow
+def test_navigate_group_runs_in_a_dag(airflow_db, session_dirs, manifest, fresh_warehouse_dsn):
+    """dag.test() of shop's navigate group builds the snapshot and the facts of the interval."""
+    fill_shop(fresh_warehouse_dsn, "paid")
+    run, states = run_shop_dag(session_dirs, manifest, fresh_warehouse_dsn, "h6b_navigate_ok")
+    assert (run.data_interval_start, run.data_interval_end) == (RUN_INTERVAL.start, RUN_INTERVAL.end)
+    assert run.state == "success", states
+    assert set(states.values()) == {"success"}
+    with psycopg.connect(fresh_warehouse_dsn) as conn:
+        assert conn.execute(
+            "SELECT order_id, tableoid::regclass::text FROM navigate.fact_orders"
+        ).fetchall() == [(1, "navigate.fact_orders_p2026")]
+        assert conn.execute("SELECT count(*) FROM navigate.dim_product WHERE is_current").fetchone() == (1,)
+
+
+@pytest.mark.airflow
+@pytest.mark.dbt
+@pytest.mark.slow
+def test_a_failing_dbt_test_fails_the_group(airflow_db, session_dirs, manifest, fresh_warehouse_dsn):
+    """An order status outside the accepted values fails fact_orders' test task and the run."""
+    fill_shop(fresh_warehouse_dsn, "lost")
+    run, states = run_shop_dag(session_dirs, manifest, fresh_warehouse_dsn, "h6b_navigate_broken")
+    assert run.state == "failed", states
+    assert states["navigate.fact_orders.run"] == "success"
+    assert states["navigate.fact_orders.test"] == "failed"
+    assert states["navigate.fact_order_lines.run"] == "upstream_failed"
