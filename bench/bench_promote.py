@@ -81,6 +81,36 @@ SELECT 'bench', 'events', %(batch_id)s, %(interval_start)s, p ->> 'event_id', p,
 """
 
 
+BASELINE_SQL = """
+CREATE TEMPORARY TABLE bench_baseline (LIKE chart.bench__events INCLUDING ALL) ON COMMIT DROP;
+INSERT INTO bench_baseline
+SELECT (payload ->> 'event_id')::bigint, payload ->> 'account', payload ->> 'email', payload ->> 'country',
+       nullif(payload ->> 'amount', 'n/a')::numeric, (payload ->> 'quantity')::integer,
+       (payload ->> 'active')::boolean, (payload ->> 'event_date')::date, payload ->> 'note',
+       (payload ->> 'updated_at')::timestamptz, record_key, raw_id, batch_id, interval_start,
+       payload_checksum, now()
+  FROM explore.raw_data
+ WHERE batch_id = %(batch_id)s AND interval_start = %(interval_start)s
+"""
+"""Physical baseline: the same rows cast straight into a table shaped like the chart table (PK and
+all), no validation at all (the only invalid cast of the generated data, amount 'n/a', is nulled).
+A temporary table, so it writes no WAL: it is a floor for the promotion's cost, not a target."""
+
+
+def _baseline(dsn: str, batch: uuid.UUID, start: dt.datetime) -> float:
+    import psycopg
+
+    with psycopg.connect(dsn) as conn:
+        conn.execute("SET jit = off")
+        started = time.perf_counter()
+        for statement in BASELINE_SQL.split(";"):
+            if statement.strip():
+                conn.execute(statement, {"batch_id": batch, "interval_start": start})
+        seconds = time.perf_counter() - started
+        conn.rollback()
+    return seconds
+
+
 def time_navigate(dsn: str, source: str) -> float | None:
     """NAVIGATE STEP (helper-6b): time the dbt run of ``source``'s navigate models here.
 
@@ -166,11 +196,18 @@ def main() -> int:
                 f"{result.rows_rejected:,} rejected, {result.rows_written:,} written) in "
                 f"{result.seconds:.2f}s = {result.rows_per_second:,.0f} rows/s"
             )
+            print("  phases: " + ", ".join(f"{name} {sec:.2f}s" for name, sec in result.phases.items()))
+        baseline = _baseline(dsn, batch, interval.start)
+        print(
+            f"physical baseline (cast-only INSERT ... SELECT, no validation, temp table): {baseline:.2f}s "
+            f"= {args.rows / baseline:,.0f} rows/s"
+        )
         navigate_seconds = time_navigate(dsn, source.name)
         print(
             "navigate (dbt run): "
             + (f"{navigate_seconds:.2f}s" if navigate_seconds is not None else "not timed yet (helper-6b)")
         )
+        print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} cores")
         peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(f"peak RSS of this process: {peak_mib:.0f} MiB")
     finally:

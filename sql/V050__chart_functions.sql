@@ -70,7 +70,7 @@ LANGUAGE sql
 IMMUTABLE PARALLEL SAFE
 AS $$
     SELECT CASE
-        WHEN value ~ '^-?[0-9]+$' OR value ~ '^-?[0-9]+\.[0-9]+$' THEN value::numeric
+        WHEN value ~ '^-?[0-9]+(\.[0-9]+)?$' THEN value::numeric
         WHEN value ~ '^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]{1,3})?$' THEN value::numeric
     END
 $$;

@@ -293,24 +293,54 @@ def delete_stale(source: str, entity: Entity) -> sql.Composed:
     )
 
 
-def upsert(source: str, entity: Entity) -> sql.Composed:
-    """INSERT … ON CONFLICT of the batch's valid rows, latest record wins."""
-    names = [c.name for c in entity.columns]
-    non_key = [n for n in names if n not in entity.key]
+def _record_key(entity: Entity) -> sql.Composed:
+    return sql.SQL("concat_ws('|', {})").format(
+        _join([sql.SQL("s.{}::text").format(sql.Identifier(k)) for k in entity.key])
+    )
+
+
+def has_duplicates(entity: Entity) -> sql.Composed:
+    """Whether the staged batch holds more than one valid row of a key."""
     return load(
-        "upsert",
+        "stage_has_duplicates",
+        stage=sql.Identifier(STAGE_TABLE),
+        stage_key=_join([sql.SQL("s.{}").format(sql.Identifier(k)) for k in entity.key]),
+    )
+
+
+def dedupe_stage(entity: Entity) -> sql.Composed:
+    """DELETE of the valid staged rows superseded by a later valid row of the same key."""
+    return load(
+        "dedupe_stage",
+        stage=sql.Identifier(STAGE_TABLE),
+        key_match=_match("d", "s", [(k, k) for k in entity.key]),
+    )
+
+
+def update(source: str, entity: Entity) -> sql.Composed:
+    """UPDATE of existing keys from the valid staged rows, latest record wins."""
+    non_key = [c.name for c in entity.columns if c.name not in entity.key]
+    return load(
+        "update",
+        table=chart_table(source, entity.name),
+        stage=sql.Identifier(STAGE_TABLE),
+        key_match=_match("c", "s", [(k, k) for k in entity.key]),
+        record_key=_record_key(entity),
+        updates=_join([sql.SQL("{0} = s.{0}").format(sql.Identifier(n)) for n in non_key or entity.key]),
+    )
+
+
+def insert(source: str, entity: Entity) -> sql.Composed:
+    """INSERT of the valid staged rows whose key the table does not hold yet."""
+    names = [c.name for c in entity.columns]
+    return load(
+        "insert",
         table=chart_table(source, entity.name),
         stage=sql.Identifier(STAGE_TABLE),
         columns=_join([sql.Identifier(n) for n in names]),
         stage_columns=_join([sql.SQL("s.{}").format(sql.Identifier(n)) for n in names]),
-        stage_key=_join([sql.SQL("s.{}").format(sql.Identifier(k)) for k in entity.key]),
-        key=_join([sql.Identifier(k) for k in entity.key]),
-        record_key=sql.SQL("concat_ws('|', {})").format(
-            _join([sql.SQL("s.{}::text").format(sql.Identifier(k)) for k in entity.key])
-        ),
-        updates=_join(
-            [sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(n)) for n in non_key or entity.key]
-        ),
+        record_key=_record_key(entity),
+        key_match=_match("c", "s", [(k, k) for k in entity.key]),
     )
 
 

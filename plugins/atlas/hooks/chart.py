@@ -9,8 +9,10 @@ Everything happens in one transaction, set-based in SQL (``include/sql/chart/``)
 4. remove keys an earlier run of this batch promoted that the batch no longer holds as valid
    rows (the chart then reflects the batch as it is now; an older version of such a key from an
    earlier batch is not restored: re-promote that batch to get it back);
-5. upsert the valid rows, latest record wins (last ``raw_id`` per key in the batch; never over
-   a row from a newer interval);
+5. write the valid rows, latest record wins (last ``raw_id`` per key in the batch, deduplicated
+   only when the batch has duplicate keys; never over a row from a newer interval): an UPDATE of
+   existing keys then an INSERT of new ones (the advisory lock serialises writers, so this is
+   as safe as INSERT ... ON CONFLICT and skips its per-row speculative insertion);
 6. record the counts in ``pipeline.batches``.
 
 Counting (so that ``rows_landed = rows_promoted + rows_rejected`` holds exactly): every row of
@@ -26,12 +28,13 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from collections.abc import Callable
 from contextlib import closing
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 from airflow.providers.postgres.hooks.postgres import PostgresHook
-from psycopg import Cursor
+from psycopg import Cursor, sql
 
 from atlas import chart_sql
 from atlas.batches import Interval, batch_id
@@ -40,6 +43,8 @@ from atlas.constants import WAREHOUSE_CONN_ID, Schema
 from atlas.exceptions import PromotionError
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 DEFAULT_WORK_MEM = "256MB"
 """work_mem of the promotion transaction: the per-batch sort (DISTINCT ON) stays in memory."""
@@ -68,6 +73,9 @@ class PromotionResult:
     columns_added: tuple[str, ...]
     """Columns added to an existing table because the YAML declares them now."""
     seconds: float
+    phases: dict[str, float] = field(default_factory=dict)
+    """Seconds per phase: prepare (connect, settings, lock, DDL), stage, quarantine,
+    remove_stale, upsert, commit."""
 
     @property
     def rows_per_second(self) -> float:
@@ -119,6 +127,7 @@ class ChartHook(PostgresHook):
             "dag_id": dag_id,
             "run_id": run_id,
         }
+        phases: dict[str, float] = {}
         started = time.perf_counter()
         with closing(self.get_conn()) as conn:
             conn.autocommit = False
@@ -128,20 +137,28 @@ class ChartHook(PostgresHook):
                 )
                 cur.execute(chart_sql.load("lock"), {"lock_name": f"chart.{table_name}"})
                 added = self._ensure_tables(cur, source, entity)
-                landed, valid = self._stage(cur, source, entity, params)
-                cur.execute(chart_sql.load("delete_quarantine"), params)
-                cur.execute(chart_sql.on_stage("quarantine"), params)
-                rejected = cur.rowcount
-                cur.execute(chart_sql.delete_stale(source.name, entity), params)
-                removed = cur.rowcount
-                cur.execute(chart_sql.upsert(source.name, entity), {**params, "refresh": bool(added)})
-                written = cur.rowcount
+                phases["prepare"] = time.perf_counter() - started
+                landed, valid = self._timed(phases, "stage", self._stage, cur, source, entity, params)
+                rejected = self._timed(phases, "quarantine", self._quarantine, cur, params)
+                removed = self._timed(
+                    phases,
+                    "remove_stale",
+                    self._execute,
+                    cur,
+                    chart_sql.delete_stale(source.name, entity),
+                    params,
+                )
+                written = self._timed(
+                    phases, "upsert", self._upsert, cur, source, entity, params, bool(added)
+                )
                 if landed != valid + rejected:  # would be a bug in the rules: fail loudly
                     raise PromotionError(
                         f"{table_name}: batch {batch} does not reconcile: {landed} rows, "
                         f"{valid} valid + {rejected} quarantined"
                     )
                 self._record(cur, params, landed, valid, rejected)
+                commit_started = time.perf_counter()
+            phases["commit"] = time.perf_counter() - commit_started
         result = PromotionResult(
             table=f"{Schema.CHART.value}.{table_name}",
             batch_id=batch,
@@ -152,10 +169,11 @@ class ChartHook(PostgresHook):
             rows_removed=removed,
             columns_added=tuple(added),
             seconds=time.perf_counter() - started,
+            phases=phases,
         )
         log.info(
             "promoted batch %s into %s: %s landed = %s promoted + %s rejected; %s written, "
-            "%s stale removed, in %.2fs (%.0f rows/s)",
+            "%s stale removed, in %.2fs (%.0f rows/s; %s)",
             batch,
             result.table,
             landed,
@@ -165,6 +183,7 @@ class ChartHook(PostgresHook):
             removed,
             result.seconds,
             result.rows_per_second,
+            ", ".join(f"{name} {seconds:.2f}s" for name, seconds in phases.items()),
         )
         return result
 
@@ -220,6 +239,48 @@ class ChartHook(PostgresHook):
         cur.execute(chart_sql.on_stage("stage_counts"))
         landed, valid = cur.fetchone()
         return int(landed), int(valid)
+
+    @staticmethod
+    def _timed(phases: dict[str, float], name: str, step: Callable[..., T], *args: Any) -> T:
+        """Run one phase, adding its seconds to ``phases[name]``."""
+        started = time.perf_counter()
+        try:
+            return step(*args)
+        finally:
+            phases[name] = phases.get(name, 0.0) + time.perf_counter() - started
+
+    @staticmethod
+    def _execute(cur: Cursor, statement: sql.Composed, params: dict[str, Any]) -> int:
+        cur.execute(statement, params)
+        return cur.rowcount
+
+    @staticmethod
+    def _quarantine(cur: Cursor, params: dict[str, Any]) -> int:
+        """Replace the batch's ``chart.quarantine`` rows with its failing rows; returns how many."""
+        cur.execute(chart_sql.load("delete_quarantine"), params)
+        cur.execute(chart_sql.on_stage("quarantine"), params)
+        return cur.rowcount
+
+    @staticmethod
+    def _upsert(
+        cur: Cursor, source: SourceConfig, entity: Entity, params: dict[str, Any], refresh: bool
+    ) -> int:
+        """Write the valid staged rows, latest record wins; returns the chart rows written.
+
+        Duplicate keys within the batch are rare, so the sort that keeps the last row of a key
+        runs only when a hash of the keys finds one (stage_has_duplicates.sql).
+        """
+        cur.execute(chart_sql.has_duplicates(entity))
+        row = cur.fetchone()
+        if row is not None and row[0]:
+            cur.execute(chart_sql.dedupe_stage(entity))
+            log.info(
+                "batch %s: %s superseded rows of duplicate keys skipped", params["batch_id"], cur.rowcount
+            )
+        cur.execute(chart_sql.update(source.name, entity), {**params, "refresh": refresh})
+        updated = cur.rowcount
+        cur.execute(chart_sql.insert(source.name, entity), params)
+        return updated + cur.rowcount
 
     def _record(self, cur: Cursor, params: dict[str, Any], landed: int, valid: int, rejected: int) -> None:
         """Write the reconciliation into ``pipeline.batches`` (checked against what landing recorded)."""
