@@ -25,6 +25,12 @@ export SCARF_ANALYTICS         := false
 export DO_NOT_TRACK            := 1
 export ATLAS_DBT_EXECUTABLE    ?= $(DBT_VENV)/bin/dbt
 export ATLAS_SODA_EXECUTABLE   ?= $(SODA_VENV)/bin/soda
+export DBT_SEND_ANONYMOUS_USAGE_STATS := false
+
+DBT_PROJECT := include/atlas_dbt
+MANIFEST    := $(DBT_PROJECT)/target/manifest.json
+SLICES      := $(DBT_PROJECT)/target/manifests/index.json
+DBT_FILES   := $(shell find $(DBT_PROJECT) \( -path '*/target' -o -path '*/logs' \) -prune -o -type f \( -name '*.sql' -o -name '*.yml' \) -print)
 
 .PHONY: help setup lock migrate demo test lint format bench clean
 
@@ -42,7 +48,18 @@ $(STAMP): $(LOCKS)
 	uv pip sync -q -p $(SODA_VENV)/bin/python requirements/soda.lock
 	@touch $(STAMP)
 
-setup: $(STAMP)  ## create the three venvs from the lock files (idempotent, fast when warm)
+# The dbt manifest is built once here (dbt parse needs no database, ~3 s) so Cosmos renders
+# DAGs from it instead of running `dbt ls` at every parse.
+$(MANIFEST): $(STAMP) $(DBT_FILES)
+	cd $(DBT_PROJECT) && $(DBT_VENV)/bin/dbt parse --quiet --profiles-dir . --target-path target
+	@touch $(MANIFEST)
+
+# One small manifest per source, so each DAG's Cosmos group renders from its own slice.
+$(SLICES): $(MANIFEST)
+	$(PY) -m atlas.dbt_manifest split
+	@touch $(SLICES)
+
+setup: $(STAMP) $(MANIFEST) $(SLICES)  ## create the three venvs from the lock files and build the dbt manifest (idempotent)
 
 lock:  ## re-resolve requirements*.txt into the lock files
 	uv pip compile -q -p $(PY_VERSION) requirements.txt -o requirements/airflow.lock

@@ -1,0 +1,354 @@
+"""Static checks of the files for machines with Docker (no Docker engine runs here).
+
+Dockerfile, docker-compose.yaml, airflow_settings.yaml and the Astro project layout are read
+as text and YAML: the base image matches the pinned Airflow, the side venvs come from the lock
+files, every service Atlas needs is there, connection ids are the agreed ones and no value
+looks like a real secret.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+import sys
+import tomllib
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+AIRFLOW_VERSION = "3.3.2"
+"""The Airflow release Atlas is built and tested on (SPEC.md)."""
+RUNTIME_REPOSITORIES = ("astrocrpublic.azurecr.io/runtime", "air.astronomer.io/runtime")
+"""Where Astro Runtime images for Airflow 3 are published."""
+RUNTIME_TAG = re.compile(r"^(?P<airflow>\d+\.\d+)-(?P<patch>\d+)(?:-python-(?P<python>\d+\.\d+))?$")
+"""``<Airflow major.minor>-<Runtime patch>[-python-<X.Y>]``, e.g. ``3.3-2-python-3.11``."""
+CONNECTION_IDS = {"atlas_warehouse", "atlas_s3"}
+_DEFAULTED_VAR = re.compile(r"\$\{(?P<name>[A-Z0-9_]+):?-(?P<default>[^}]*)\}")
+_SECRET_PATTERNS = {
+    "AWS access key id": re.compile(r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA)[A-Z0-9]{16}\b"),
+    "40-character key (AWS secret style)": re.compile(r"(?<![\w/+=.-])[A-Za-z0-9/+]{40}(?![\w/+=.-])"),
+    "private key": re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----"),
+    "Slack token": re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{10,}"),
+    "Slack webhook": re.compile(r"hooks\.slack\.com/services/T[A-Z0-9]+/"),
+    "GitHub token": re.compile(r"\bgh[pousr]_[A-Za-z0-9]{30,}"),
+    "Fernet key": re.compile(r"(?<![\w-])[A-Za-z0-9_-]{43}=(?![\w=])"),
+    "JWT": re.compile(r"\beyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}"),
+    "long hex string": re.compile(r"\b[0-9a-fA-F]{32,}\b"),
+}
+
+
+def _dockerfile() -> list[tuple[str, str]]:
+    """The Dockerfile as (INSTRUCTION, arguments), continuation lines joined, comments dropped."""
+    instructions: list[tuple[str, str]] = []
+    pending = ""
+    for raw in (ROOT / "Dockerfile").read_text().splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.endswith("\\"):
+            pending += line[:-1] + " "
+            continue
+        keyword, _, args = (pending + line).partition(" ")
+        instructions.append((keyword.upper(), " ".join(args.split())))
+        pending = ""
+    return instructions
+
+
+def _instructions(keyword: str) -> list[str]:
+    """Arguments of every instruction ``keyword`` in the Dockerfile."""
+    return [args for name, args in _dockerfile() if name == keyword]
+
+
+def _dockerfile_env() -> dict[str, str]:
+    """Variables the Dockerfile's ENV instructions set."""
+    env: dict[str, str] = {}
+    for args in _instructions("ENV"):
+        for item in shlex.split(args):
+            key, _, value = item.partition("=")
+            env[key] = value
+    return env
+
+
+def _requirements(path: Path) -> dict[str, str]:
+    """``{normalised name: version}`` of the ``name==version`` lines of a requirements file."""
+    pins = {}
+    for raw in path.read_text().splitlines():
+        line = raw.split("#", 1)[0].strip()
+        if not line or line.startswith("-"):
+            continue
+        match = re.fullmatch(r"([A-Za-z0-9_.-]+)(\[[^\]]*\])?\s*==\s*([^\s;]+)(\s*;.*)?", line)
+        assert match, f"{path.name}: {line!r} is not pinned with =="
+        pins[re.sub(r"[-_.]+", "-", match.group(1)).lower()] = match.group(3)
+    return pins
+
+
+def _compose() -> dict:
+    """docker-compose.yaml, parsed."""
+    return yaml.safe_load((ROOT / "docker-compose.yaml").read_text())
+
+
+def _services() -> dict[str, dict]:
+    return _compose()["services"]
+
+
+def _with_defaults(value: str) -> str:
+    """A compose value with every ``${NAME:-default}`` replaced by its default."""
+    return _DEFAULTED_VAR.sub(lambda m: m.group("default"), value)
+
+
+def _airflow_env() -> dict[str, str]:
+    """Environment shared by the Airflow services (the api-server's)."""
+    return {k: str(v) for k, v in _services()["airflow-api-server"]["environment"].items()}
+
+
+def _command(service: dict) -> str:
+    """A service's entrypoint and command as one string."""
+    parts = []
+    for key in ("entrypoint", "command"):
+        value = service.get(key) or []
+        parts.append(value if isinstance(value, str) else " ".join(map(str, value)))
+    return " ".join(parts)
+
+
+def test_base_image_is_astro_runtime_bundling_the_pinned_airflow():
+    """FROM is an Astro Runtime 3.3-N image and requirements.txt pins apache-airflow==3.3.2."""
+    (image,) = _instructions("FROM")
+    repository, _, tag = image.partition(":")
+    match = RUNTIME_TAG.match(tag)
+    pinned = _requirements(ROOT / "requirements.txt")["apache-airflow"]
+    assert repository in RUNTIME_REPOSITORIES
+    assert match, f"{tag!r} is not an Astro Runtime 3 tag"
+    assert pinned == AIRFLOW_VERSION
+    assert match["airflow"] == ".".join(pinned.split(".")[:2])
+
+
+def test_base_image_python_matches_the_lock_files():
+    """The image's Python is the one pyproject.toml and the lock files are resolved for."""
+    (image,) = _instructions("FROM")
+    python = RUNTIME_TAG.match(image.partition(":")[2])["python"]
+    requires = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["requires-python"]
+    assert python is not None, "use the -python-X.Y variant the locks are resolved for"
+    assert f">={python}" in requires
+    for lock in sorted((ROOT / "requirements").glob("*.lock")):
+        assert f"-p {python} " in lock.read_text().split("\n", 3)[1], lock.name
+
+
+@pytest.mark.parametrize(
+    ("venv", "lock"),
+    [
+        pytest.param("/usr/local/airflow/.venv-dbt", "requirements/dbt.lock", id="dbt"),
+        pytest.param("/usr/local/airflow/.venv-soda", "requirements/soda.lock", id="soda"),
+    ],
+)
+def test_side_venvs_are_built_from_the_lock_files(venv, lock):
+    """Each side venv is created and installed from its lock file, which exists."""
+    runs = [run for run in _instructions("RUN") if f"python -m venv {venv}" in run]
+    assert runs, f"no RUN creates {venv}"
+    assert f"{venv}/bin/pip install --no-cache-dir -r {lock}" in runs[0]
+    assert (ROOT / lock).is_file()
+
+
+def test_airflow_requirements_are_installed_with_the_lock_as_constraints():
+    """requirements.txt is installed constrained by requirements/airflow.lock."""
+    runs = " ".join(_instructions("RUN"))
+    assert "pip install --no-cache-dir -r requirements.txt -c requirements/airflow.lock" in runs
+    assert (ROOT / "requirements" / "airflow.lock").is_file()
+
+
+def test_every_lock_file_the_dockerfile_names_exists():
+    """A lock file referenced by the Dockerfile is one the repository has."""
+    named = set(re.findall(r"requirements/[\w.-]+\.lock", " ".join(_instructions("RUN"))))
+    assert named == {"requirements/airflow.lock", "requirements/dbt.lock", "requirements/soda.lock"}
+    assert all((ROOT / path).is_file() for path in named)
+
+
+def test_image_environment_points_into_the_side_venvs_and_disables_telemetry():
+    """The image sets the dbt and Soda executables and turns Cosmos telemetry off."""
+    env = _dockerfile_env()
+    assert env["ATLAS_DBT_EXECUTABLE"] == "/usr/local/airflow/.venv-dbt/bin/dbt"
+    assert env["ATLAS_SODA_EXECUTABLE"] == "/usr/local/airflow/.venv-soda/bin/soda"
+    assert env["AIRFLOW__COSMOS__ENABLE_TELEMETRY"] == "False"
+
+
+def test_image_builds_the_dbt_manifest():
+    """The image runs ``dbt parse`` on include/atlas_dbt with the side venv's dbt."""
+    parse = [run for run in _instructions("RUN") if " parse " in f"{run} "]
+    assert len(parse) == 1
+    assert "cd include/atlas_dbt" in parse[0]
+    assert '"$ATLAS_DBT_EXECUTABLE" parse' in parse[0]
+
+
+def _image(service: dict) -> str:
+    return _with_defaults(str(service.get("image", "")))
+
+
+def _builds_atlas_image(service: dict) -> bool:
+    build = service.get("build")
+    context = build if isinstance(build, str) else (build or {}).get("context")
+    return context in (".", "./")
+
+
+@pytest.mark.parametrize(
+    ("what", "matches"),
+    [
+        pytest.param("PostgreSQL 15", lambda s: _image(s).startswith("postgres:15"), id="postgres"),
+        pytest.param("MinIO", lambda s: "minio/minio" in _image(s), id="minio"),
+        pytest.param(
+            "job creating the archive bucket",
+            lambda s: "minio/mc" in _image(s) and "atlas-archive" in _command(s),
+            id="bucket-job",
+        ),
+        pytest.param("Marquez API", lambda s: _image(s).startswith("marquezproject/marquez:"), id="marquez"),
+        pytest.param(
+            "Marquez web",
+            lambda s: _image(s).startswith("marquezproject/marquez-web:"),
+            id="marquez-web",
+        ),
+        pytest.param(
+            "Marquez database",
+            lambda s: _image(s).startswith("postgres:")
+            and s.get("environment", {}).get("POSTGRES_DB") == "marquez",
+            id="marquez-db",
+        ),
+        pytest.param("Redis", lambda s: _image(s).startswith("redis:"), id="redis"),
+        *(
+            pytest.param(
+                f"Airflow {part}",
+                lambda s, part=part: _builds_atlas_image(s) and f"airflow {part}" in _command(s),
+                id=f"airflow-{part.replace(' ', '-')}",
+            )
+            for part in ("api-server", "scheduler", "dag-processor", "triggerer", "celery worker")
+        ),
+    ],
+)
+def test_compose_runs_every_service_atlas_needs(what, matches):
+    """docker-compose.yaml has the service (and image) Atlas needs."""
+    assert any(matches(service) for service in _services().values()), f"no {what} service"
+
+
+def test_compose_airflow_runs_celery_and_reports_lineage_to_marquez():
+    """Airflow services use CeleryExecutor on Redis and OpenLineage's http transport to Marquez."""
+    env = _airflow_env()
+    transport = json.loads(env["AIRFLOW__OPENLINEAGE__TRANSPORT"])
+    assert env["AIRFLOW__CORE__EXECUTOR"] == "CeleryExecutor"
+    assert urlsplit(env["AIRFLOW__CELERY__BROKER_URL"]).hostname == "redis"
+    assert transport["type"] == "http"
+    assert urlsplit(transport["url"]).hostname == "marquez"
+    assert env["AIRFLOW__COSMOS__ENABLE_TELEMETRY"] == "False"
+
+
+def test_compose_connections_point_at_the_compose_services():
+    """atlas_warehouse reaches the compose PostgreSQL and atlas_s3 the compose MinIO."""
+    env = _airflow_env()
+    warehouse = urlsplit(_with_defaults(env["AIRFLOW_CONN_ATLAS_WAREHOUSE"]))
+    s3 = json.loads(_with_defaults(env["AIRFLOW_CONN_ATLAS_S3"]))
+    assert (warehouse.scheme, warehouse.hostname, warehouse.path) == ("postgresql", "postgres", "/atlas")
+    assert s3["conn_type"] == "aws"
+    assert urlsplit(s3["extra"]["endpoint_url"]).hostname == "minio"
+
+
+def test_connection_ids_are_the_agreed_ones():
+    """Compose and airflow_settings.yaml define exactly atlas_warehouse and atlas_s3."""
+    from atlas.constants import S3_CONN_ID, WAREHOUSE_CONN_ID
+
+    compose_ids = {
+        key.removeprefix("AIRFLOW_CONN_").lower()
+        for service in _services().values()
+        for key in (service.get("environment") or {})
+        if key.startswith("AIRFLOW_CONN_")
+    }
+    settings = yaml.safe_load((ROOT / "airflow_settings.yaml").read_text())
+    settings_ids = {conn["conn_id"] for conn in settings["airflow"]["connections"]}
+    assert {WAREHOUSE_CONN_ID, S3_CONN_ID} == CONNECTION_IDS
+    assert compose_ids == CONNECTION_IDS
+    assert settings_ids == CONNECTION_IDS
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param("Dockerfile", id="dockerfile"),
+        pytest.param("docker-compose.yaml", id="compose"),
+        pytest.param("airflow_settings.yaml", id="airflow-settings"),
+        pytest.param(".astro/config.yaml", id="astro-config"),
+    ],
+)
+def test_no_value_looks_like_a_real_secret(name):
+    """No line of the deployment files matches a known credential pattern."""
+    text = (ROOT / name).read_text()
+    found = [
+        f"{kind}: {match.group(0)[:12]}…"
+        for kind, pattern in _SECRET_PATTERNS.items()
+        for match in pattern.finditer(text)
+    ]
+    assert not found, f"{name} holds what looks like a secret: {found}"
+
+
+def test_compose_credentials_come_from_the_environment():
+    """Every compose password or secret is ``${VAR:-placeholder}``, never a bare literal."""
+    bare = []
+    for service_name, service in _services().items():
+        for key, value in (service.get("environment") or {}).items():
+            sensitive = any(word in key for word in ("PASSWORD", "SECRET", "FERNET_KEY"))
+            if sensitive and "${" not in str(value):
+                bare.append(f"{service_name}.{key}")
+    env = _airflow_env()
+    for key in ("AIRFLOW_CONN_ATLAS_WAREHOUSE", "AIRFLOW_CONN_ATLAS_S3"):
+        if "${" not in env[key]:
+            bare.append(key)
+    assert not bare
+
+
+def test_airflow_settings_passwords_are_the_compose_placeholders():
+    """airflow_settings.yaml only repeats the local placeholder defaults of docker-compose.yaml."""
+    placeholders = {m["default"] for m in _DEFAULTED_VAR.finditer((ROOT / "docker-compose.yaml").read_text())}
+    settings = yaml.safe_load((ROOT / "airflow_settings.yaml").read_text())
+    passwords = {conn.get("conn_password") for conn in settings["airflow"]["connections"]}
+    assert passwords - {None} <= placeholders
+
+
+def test_requirements_are_pinned_and_locked_at_the_same_versions():
+    """Every requirements.txt line is ``==``-pinned and the lock has it at that version."""
+    direct = _requirements(ROOT / "requirements.txt")
+    locked = _requirements(ROOT / "requirements" / "airflow.lock")
+    assert direct
+    mismatched = {
+        name: (version, locked.get(name)) for name, version in direct.items() if locked.get(name) != version
+    }
+    assert not mismatched
+
+
+def test_astro_project_layout_is_complete():
+    """The files the Astro CLI expects exist, and local state stays out of the image."""
+    config = yaml.safe_load((ROOT / ".astro" / "config.yaml").read_text())
+    ignored = set((ROOT / ".dockerignore").read_text().split())
+    assert config["project"]["name"] == "atlas"
+    assert (ROOT / "packages.txt").is_file()
+    assert {".venv", ".venv-dbt", ".venv-soda", ".env", "airflow_settings.yaml", ".git"} <= ignored
+
+
+def test_airflow_plugin_loader_imports_nothing_that_shadows_a_module():
+    """Airflow imports plugins/**/*.py by file stem: none may shadow stdlib or repeat a stem.
+
+    Airflow's plugin manager loads every ``.py`` under the plugins folder that
+    ``plugins/.airflowignore`` does not exclude, as a top-level module named after the file, in
+    every Airflow process: ``atlas/connectors/http.py`` would replace the standard ``http``
+    module, a ``__main__.py`` would run its ``main()``. Exclude the ``atlas`` package there.
+    """
+    from airflow.sdk._shared.module_loading import find_path_from_directory
+
+    plugins = ROOT / "plugins"
+    stems: dict[str, list[str]] = {}
+    for path in map(Path, find_path_from_directory(str(plugins), ".airflowignore", "glob")):
+        if path.suffix == ".py":
+            stems.setdefault(path.stem, []).append(str(path.relative_to(plugins)))
+    clashes = {
+        stem: paths
+        for stem, paths in stems.items()
+        if len(paths) > 1 or stem in sys.stdlib_module_names or stem.startswith("__")
+    }
+    assert not clashes, f"add these to plugins/.airflowignore: {clashes}"
