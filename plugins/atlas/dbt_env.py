@@ -5,15 +5,14 @@ invokes it as a subprocess. The manifest is built once at setup, without a datab
 
     cd include/atlas_dbt && ../../.venv-dbt/bin/dbt parse --profiles-dir . --target-path target
 
-and DAGs render from it (``LoadMode.DBT_MANIFEST``): no ``dbt ls`` at DAG-parse time.
+then cut into one small manifest per source (:mod:`atlas.dbt_manifest`), from which DAGs
+render (``LoadMode.DBT_MANIFEST``): no ``dbt ls`` at DAG-parse time.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import os
-from functools import lru_cache
 from pathlib import Path
 
 from atlas.constants import DBT_PROJECT_DIR, ROOT
@@ -54,25 +53,11 @@ def require_manifest(path: Path | None = None) -> Path:
 
 
 def tagged_nodes(tag: str, path: Path | None = None) -> list[str]:
-    """Unique ids of the models and snapshots of the manifest carrying ``tag``."""
-    path = require_manifest(path)
-    stat = path.stat()
-    return list(_tagged_nodes(str(path), stat.st_mtime_ns, stat.st_size, tag))
+    """Unique ids of the models and snapshots of the manifest carrying ``tag``.
 
+    Read from the per-source slices' index (:mod:`atlas.dbt_manifest`), so the full manifest
+    is read at most once per process.
+    """
+    from atlas.dbt_manifest import resolve_slices  # imports this module
 
-@lru_cache(maxsize=32)
-def _tagged_nodes(path: str, mtime_ns: int, size: int, tag: str) -> tuple[str, ...]:
-    # keyed on mtime and size, so a rebuilt manifest is read again; one read per parse otherwise
-    try:
-        nodes = json.loads(Path(path).read_text(encoding="utf-8")).get("nodes", {})
-    except (OSError, ValueError) as exc:
-        raise DbtProjectError(f"dbt manifest {path} is unreadable ({exc}): run `{PARSE_COMMAND}`") from exc
-    found = tuple(
-        sorted(
-            unique_id
-            for unique_id, node in nodes.items()
-            if node.get("resource_type") in ("model", "snapshot") and tag in node.get("tags", ())
-        )
-    )
-    log.debug("manifest %s: %s node(s) tagged %s", path, len(found), tag)
-    return found
+    return list(resolve_slices(path).tags.get(tag, ()))

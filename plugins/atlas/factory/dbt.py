@@ -1,8 +1,9 @@
 """The navigate step of a source DAG: the source's dbt models and snapshots, rendered by Cosmos.
 
 Every model and snapshot of ``include/atlas_dbt`` carries the tag ``source_<name>``; a source's
-DAG renders only its own nodes (``select=["tag:source_<name>"]``) from the manifest built at
-setup (``LoadMode.DBT_MANIFEST``: no ``dbt ls`` at DAG-parse time). dbt lives in its own venv,
+DAG renders only its own nodes (``select=["tag:source_<name>"]``) from its slice of the manifest
+built at setup (``LoadMode.DBT_MANIFEST``: no ``dbt ls`` at DAG-parse time; one small manifest per
+source, :mod:`atlas.dbt_manifest`, so parsing N source DAGs does not cost N full manifests). dbt lives in its own venv,
 so Cosmos invokes it as a subprocess. Tests run after each model (``TestBehavior.AFTER_EACH``):
 a failing test at severity error fails its test task and so the DAG run. Each task passes the
 run's data interval as the dbt vars ``interval_start`` / ``interval_end``.
@@ -34,7 +35,8 @@ from cosmos.profiles import PostgresUserPasswordProfileMapping
 
 from atlas.config.models import SourceConfig
 from atlas.constants import WAREHOUSE_CONN_ID, Schema
-from atlas.dbt_env import dbt_executable, dbt_project_dir, require_manifest, tagged_nodes
+from atlas.dbt_env import dbt_executable, dbt_project_dir
+from atlas.dbt_manifest import resolve_slices
 
 if TYPE_CHECKING:
     from airflow.sdk import DAG
@@ -61,14 +63,23 @@ def build_navigate_group(
 ) -> DbtTaskGroup | None:
     """The Cosmos task group of the source's dbt nodes, or ``None`` when it has none.
 
-    ``manifest`` defaults to ``include/atlas_dbt/target/manifest.json``; a missing manifest
-    raises :class:`~atlas.exceptions.DbtProjectError` telling to run ``make setup``.
+    ``manifest`` defaults to ``include/atlas_dbt/target/manifest.json``; Cosmos reads the
+    source's slice of it (``target/manifests/source_<name>.json``, see :mod:`atlas.dbt_manifest`),
+    not the whole project. A missing manifest raises :class:`~atlas.exceptions.DbtProjectError`
+    telling to run ``make setup``.
     """
-    manifest = require_manifest(manifest)
     tag = source_tag(config)
-    if not tagged_nodes(tag, manifest):
+    slices = resolve_slices(manifest)
+    if not slices.tags.get(tag):
         log.info("source %s: no dbt models or snapshots tagged %s, no navigate group", config.name, tag)
         return None
+    return render_navigate_group(tag, dag=dag, manifest=slices.path(tag), group_id=group_id)
+
+
+def render_navigate_group(
+    tag: str, *, dag: DAG, manifest: Path, group_id: str = NAVIGATE_GROUP_ID
+) -> DbtTaskGroup:
+    """The Cosmos group of the nodes tagged ``tag``, rendered from ``manifest`` as given (full or slice)."""
     executable = str(dbt_executable())
     return DbtTaskGroup(
         group_id=group_id,

@@ -4,14 +4,24 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import shutil
+import tempfile
 from pathlib import Path
 
 import psycopg
 import pytest
 
 from atlas.constants import SOURCES_DIR
+from atlas.dbt_manifest import main as manifest_cli
+from atlas.dbt_manifest import resolve_slices, slices_dir, split_manifest
 from atlas.exceptions import DbtProjectError
-from atlas.factory.dbt import INTERVAL_VARS, InvocationMode, build_navigate_group, warehouse_profile_mapping
+from atlas.factory.dbt import (
+    INTERVAL_VARS,
+    InvocationMode,
+    build_navigate_group,
+    render_navigate_group,
+    warehouse_profile_mapping,
+)
 from tests.fixtures.airflow_db import write_and_load_dag
 from tests.include.atlas_dbt.chart_tables import create_chart_tables, day, promote, run_dbt, sample_sources
 
@@ -28,11 +38,24 @@ SHOP_TASKS = {
 
 @pytest.fixture(scope="module")
 def manifest(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A manifest built by ``dbt parse`` (no database needed), as ``make setup`` builds it."""
+    """A manifest built by ``dbt parse`` (no database needed) and split, as ``make setup`` builds it."""
     work = tmp_path_factory.mktemp("dbt_parse")
     result = run_dbt("postgresql://postgres@127.0.0.1:5432/unused", work, "parse")
     assert result.returncode == 0, result.stdout[-4000:]
-    return work / "target" / "manifest.json"
+    path = work / "target" / "manifest.json"
+    assert manifest_cli(["split", "--manifest", str(path)]) == 0
+    return path
+
+
+def unsplit_copy(manifest: Path, folder: Path) -> Path:
+    """A copy of the full manifest in ``folder/target``, without its slices."""
+    (folder / "target").mkdir(parents=True)
+    return Path(shutil.copy(manifest, folder / "target" / "manifest.json"))
+
+
+def shape(dag) -> dict[str, tuple[str, list[str]]]:
+    """Each task of ``dag``: its operator class and sorted upstream task ids."""
+    return {t.task_id: (type(t).__name__, sorted(t.upstream_task_ids)) for t in dag.tasks}
 
 
 def render(source: str, manifest: Path):
@@ -101,6 +124,84 @@ def test_a_missing_manifest_says_to_run_make_setup(tmp_path):
     ):
         build_navigate_group(SOURCES["shop"], dag=dag, manifest=tmp_path / "none" / "manifest.json")
     assert "dbt parse" in str(raised.value)
+
+
+def test_the_shop_slice_holds_only_shop_nodes_and_their_tests(manifest):
+    """shop's slice: its three nodes, tests touching them, parents of those tests; nothing else."""
+    full = json.loads(manifest.read_text())
+    piece = json.loads((slices_dir(manifest) / "source_shop.json").read_text())
+    shop = {"model.atlas.fact_orders", "model.atlas.fact_order_lines", "snapshot.atlas.dim_product"}
+    built = {uid for uid, n in piece["nodes"].items() if n["resource_type"] in ("model", "snapshot")}
+    tests = {uid: n for uid, n in piece["nodes"].items() if n["resource_type"] == "test"}
+    assert {uid for uid in built if "source_shop" in piece["nodes"][uid]["tags"]} == shop
+    assert all(shop & set(n["depends_on"]["nodes"]) for n in tests.values())
+    shop_tests = {
+        uid
+        for uid, n in full["nodes"].items()
+        if n["resource_type"] == "test" and shop & set(n["depends_on"]["nodes"])
+    }
+    assert set(tests) == shop_tests
+    # the only foreign node is crm's customer dimension, parent of the cross-source test on orders
+    assert built - shop == {"snapshot.atlas.dim_customer"}
+    assert "model.atlas.fact_support_tickets" not in piece["nodes"]
+    assert {uid.rsplit(".", 1)[1].split("__")[0] for uid in piece["sources"]} == {"shop"}
+    assert piece["metadata"] == full["metadata"]
+    assert "macros" not in piece
+
+
+@pytest.mark.parametrize("source", [pytest.param(s, id=s) for s in ("crm", "shop", "support")])
+def test_a_group_from_the_slice_equals_one_from_the_full_manifest(manifest, source):
+    """Rendered from its slice, a source's group has the tasks, types and edges of the full render."""
+    from airflow.sdk import DAG
+
+    assert resolve_slices(manifest).directory == slices_dir(manifest)
+    start = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    with DAG(f"full_{source}", schedule=None, start_date=start) as full:
+        render_navigate_group(f"source_{source}", dag=full, manifest=manifest)
+    sliced, _ = render(source, manifest)
+    assert shape(sliced) == shape(full)
+    assert len(full.tasks) >= 3
+
+
+def test_split_is_idempotent_and_drops_slices_of_gone_tags(manifest):
+    """A second split rewrites nothing; a slice whose tag left the manifest is removed."""
+    folder = slices_dir(manifest)
+    (folder / "source_gone.json").write_text("{}")
+    before = {p.name: p.stat().st_mtime_ns for p in folder.glob("*.json") if p.name != "source_gone.json"}
+    written = split_manifest(manifest)
+    assert set(written) == {"source_crm", "source_shop", "source_support"}
+    assert {p.name: p.stat().st_mtime_ns for p in folder.glob("*.json")} == before
+
+
+def test_without_slices_the_full_manifest_is_sliced_in_memory(manifest, tmp_path, monkeypatch):
+    """A manifest never split still renders the same group, from slices outside the project."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # where the in-memory split lands
+    copy = unsplit_copy(manifest, tmp_path / "project")
+    sliced, _ = render("shop", manifest)
+    fallback, _ = render("shop", copy)
+    assert shape(fallback) == shape(sliced)
+    assert not slices_dir(copy).exists()
+    assert resolve_slices(copy).directory.parent == tmp_path
+
+
+def test_stale_slices_are_ignored(manifest, tmp_path, monkeypatch):
+    """Slices of an older manifest are not used: the rebuilt manifest is sliced in memory."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    copy = unsplit_copy(manifest, tmp_path / "project")
+    assert manifest_cli(["split", "--manifest", str(copy)]) == 0
+    data = json.loads(copy.read_text())
+    data["nodes"]["model.atlas.fact_support_tickets"]["tags"] = []
+    copy.write_text(json.dumps(data))
+    slices = resolve_slices(copy)
+    assert slices.directory.parent == tmp_path
+    assert "source_support" not in slices.tags
+    assert render("support", copy)[1] is None
+
+
+def test_the_split_command_reports_a_missing_manifest(tmp_path, capsys):
+    """``python -m atlas.dbt_manifest split`` without a manifest exits 2 saying to run make setup."""
+    assert manifest_cli(["split", "--manifest", str(tmp_path / "manifest.json")]) == 2
+    assert "make setup" in capsys.readouterr().err
 
 
 def test_every_dbt_node_belongs_to_one_known_source(manifest):

@@ -1,0 +1,255 @@
+"""The dbt manifest cut into one small manifest per source, so each DAG renders only its own.
+
+Cosmos (``LoadMode.DBT_MANIFEST``) parses the whole manifest and builds every node for each
+task group it renders: with one group per source DAG, parsing ``dags/`` costs sources². At setup,
+right after ``dbt parse``, :func:`split_manifest` writes ``target/manifests/<source_tag>.json``
+(and ``index.json``)::
+
+    PYTHONPATH=plugins .venv/bin/python -m atlas.dbt_manifest split
+
+A slice holds what Cosmos 1.15 reads from a manifest (``metadata``, ``nodes``, ``sources``,
+``exposures``, ``selectors``; see ``DbtGraph.load_from_dbt_manifest``) restricted to the tag's
+nodes, the tests on them, and the direct parents of both; Cosmos renders the same tasks from it
+as from the full manifest. ``parent_map`` / ``child_map`` are restricted alike; macros, docs and
+the rest, which Cosmos never reads, are left out.
+
+At DAG-parse time :func:`resolve_slices` uses the slices when their index names the sha256 of the
+current full manifest. A missing or stale split falls back to slicing the full manifest in
+memory, once per process, into a temporary folder; neither file raises
+:class:`~atlas.exceptions.DbtProjectError`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import logging
+import os
+import sys
+import tempfile
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from atlas.dbt_env import PARSE_COMMAND, manifest_path, require_manifest
+from atlas.exceptions import DbtProjectError
+
+log = logging.getLogger(__name__)
+
+SLICES_DIRNAME = "manifests"
+"""Folder of the slices, next to the full manifest (``target/manifests``)."""
+INDEX_NAME = "index.json"
+TAG_PREFIX = "source_"
+RENDERED_TYPES = ("model", "snapshot")
+"""Resource types that make a navigate group (tests follow them)."""
+SPLIT_COMMAND = "PYTHONPATH=plugins .venv/bin/python -m atlas.dbt_manifest split"
+"""What ``make setup`` runs after ``dbt parse`` (quoted in log messages)."""
+_RESOURCE_KEYS = ("nodes", "sources", "exposures")
+
+
+@dataclass(frozen=True)
+class Slices:
+    """The per-tag manifests of one full manifest: their folder and each tag's models/snapshots."""
+
+    directory: Path
+    tags: dict[str, tuple[str, ...]]
+
+    def path(self, tag: str) -> Path:
+        """The slice of ``tag`` (exists only when ``tag`` is in :attr:`tags`)."""
+        return self.directory / f"{tag}.json"
+
+
+def slices_dir(manifest: Path | None = None) -> Path:
+    """``target/manifests`` next to the full manifest (default :func:`atlas.dbt_env.manifest_path`)."""
+    return (manifest or manifest_path()).parent / SLICES_DIRNAME
+
+
+def source_tags(data: dict[str, Any]) -> dict[str, tuple[str, ...]]:
+    """Each ``source_*`` tag of the manifest's models and snapshots, with their unique ids."""
+    found: dict[str, list[str]] = {}
+    for unique_id, node in data.get("nodes", {}).items():
+        if node.get("resource_type") in RENDERED_TYPES:
+            for tag in node.get("tags") or ():
+                if tag.startswith(TAG_PREFIX):
+                    found.setdefault(tag, []).append(unique_id)
+    return {tag: tuple(sorted(ids)) for tag, ids in sorted(found.items())}
+
+
+def slice_manifest(data: dict[str, Any], tag: str) -> dict[str, Any]:
+    """The part of a manifest Cosmos needs to render ``select=["tag:<tag>"]``.
+
+    Kept: every resource carrying ``tag``, every test depending on one of them (a test across
+    sources is kept in each source's slice, as Cosmos attaches it to both renders), the direct
+    parents of all those, and the exposures built on them.
+    """
+    resources = {key: data.get(key) or {} for key in _RESOURCE_KEYS}
+    everything = {uid: res for key in _RESOURCE_KEYS for uid, res in resources[key].items()}
+    own = {uid for uid, res in everything.items() if tag in (res.get("tags") or ())}
+    kept = set(own)
+    for uid, res in everything.items():
+        if res.get("resource_type") in ("test", "exposure") and own & set(_parents(res)):
+            kept.add(uid)
+    kept |= {parent for uid in list(kept) for parent in _parents(everything[uid]) if parent in everything}
+    sliced: dict[str, Any] = {"metadata": data.get("metadata", {})}
+    for key in _RESOURCE_KEYS:
+        sliced[key] = {uid: res for uid, res in resources[key].items() if uid in kept}
+    sliced["selectors"] = data.get("selectors") or {}
+    for key in ("parent_map", "child_map"):
+        sliced[key] = {
+            uid: [o for o in others if o in kept]
+            for uid, others in (data.get(key) or {}).items()
+            if uid in kept
+        }
+    return sliced
+
+
+def _parents(resource: dict[str, Any]) -> list[str]:
+    return (resource.get("depends_on") or {}).get("nodes") or []
+
+
+def write_slices(data: dict[str, Any], out_dir: Path, digest: str) -> dict[str, Path]:
+    """Write each tag's slice and the index into ``out_dir``; unchanged files are not rewritten.
+
+    Slices of tags gone from the manifest are removed; the index is written last, so a reader
+    that finds an index matching the manifest finds its slices complete.
+    """
+    out_dir.mkdir(parents=True, exist_ok=True)
+    tags = source_tags(data)
+    written: dict[str, Path] = {}
+    for tag in tags:
+        written[tag] = out_dir / f"{tag}.json"
+        _write_if_changed(written[tag], json.dumps(slice_manifest(data, tag), separators=(",", ":")))
+    for stale in out_dir.glob(f"{TAG_PREFIX}*.json"):
+        if stale.stem not in tags:
+            log.info("removing the slice of %s: no dbt node carries that tag any more", stale.stem)
+            stale.unlink()
+    index = {"manifest_sha256": digest, "tags": {tag: list(ids) for tag, ids in tags.items()}}
+    _write_if_changed(out_dir / INDEX_NAME, json.dumps(index, indent=1, sort_keys=True) + "\n")
+    return written
+
+
+def split_manifest(manifest: Path | None = None, out_dir: Path | None = None) -> dict[str, Path]:
+    """Cut the full manifest into ``target/manifests/<tag>.json`` (idempotent); the files by tag."""
+    manifest = require_manifest(manifest)
+    raw = manifest.read_bytes()
+    written = write_slices(_parse(raw, manifest), out_dir or slices_dir(manifest), _sha256(raw))
+    log.info("split %s into %s slice(s)", manifest, len(written))
+    return written
+
+
+def resolve_slices(manifest: Path | None = None) -> Slices:
+    """The slices to render from: the split of ``make setup``, else an in-memory split (cached).
+
+    Cached per process on the size and mtime of the manifest and of the index, so a rebuilt
+    manifest or a new split is picked up, and the full manifest is read at most once otherwise.
+    """
+    manifest = manifest or manifest_path()
+    index = slices_dir(manifest) / INDEX_NAME
+    return _resolve(str(manifest), _stat_key(manifest), str(index), _stat_key(index))
+
+
+def _stat_key(path: Path) -> tuple[int, int] | None:
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return stat.st_mtime_ns, stat.st_size
+
+
+@lru_cache(maxsize=8)
+def _resolve(
+    manifest: str, manifest_key: tuple[int, int] | None, index: str, index_key: tuple[int, int] | None
+) -> Slices:
+    full, index_path = Path(manifest), Path(index)
+    if index_key is not None:
+        try:
+            recorded = json.loads(index_path.read_text(encoding="utf-8"))
+            tags = {tag: tuple(ids) for tag, ids in recorded["tags"].items()}
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            log.warning("ignoring the unreadable slice index %s (%s)", index_path, exc)
+        else:
+            if manifest_key is None:
+                return Slices(index_path.parent, tags)  # slices shipped without the full manifest
+            raw = _read(full)
+            if recorded.get("manifest_sha256") == _sha256(raw):
+                return Slices(index_path.parent, tags)
+            log.warning("the dbt manifest slices in %s are stale: run `%s`", index_path.parent, SPLIT_COMMAND)
+            return _split_in_memory(full, raw)
+    if manifest_key is None:
+        require_manifest(full)  # raises the "run make setup" error
+    log.warning(
+        "no dbt manifest slices in %s: slicing %s in memory (run `%s`)",
+        index_path.parent,
+        full,
+        SPLIT_COMMAND,
+    )
+    return _split_in_memory(full, _read(full))
+
+
+def _split_in_memory(full: Path, raw: bytes) -> Slices:
+    """Slices of ``raw`` in a temporary folder named by its digest (shared by processes alike)."""
+    digest = _sha256(raw)
+    out_dir = Path(tempfile.gettempdir()) / f"atlas-dbt-manifests-{digest[:16]}"
+    data = _parse(raw, full)
+    write_slices(data, out_dir, digest)
+    return Slices(out_dir, source_tags(data))
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise DbtProjectError(f"dbt manifest {path} is unreadable ({exc}): run `{PARSE_COMMAND}`") from exc
+
+
+def _parse(raw: bytes, path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(raw)
+    except ValueError as exc:
+        raise DbtProjectError(f"dbt manifest {path} is unreadable ({exc}): run `{PARSE_COMMAND}`") from exc
+    if not isinstance(data, dict):
+        raise DbtProjectError(f"dbt manifest {path} is not a JSON object: run `{PARSE_COMMAND}`")
+    return data
+
+
+def _sha256(raw: bytes) -> str:
+    return hashlib.sha256(raw).hexdigest()
+
+
+def _write_if_changed(path: Path, text: str) -> None:
+    data = text.encode("utf-8")
+    try:
+        if path.read_bytes() == data:
+            return
+    except OSError:
+        pass
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)  # atomic: a parsing DAG processor never sees half a file
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m atlas.dbt_manifest split [--manifest PATH] [--out DIR]``."""
+    parser = argparse.ArgumentParser(prog="atlas.dbt_manifest", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    split = sub.add_parser("split", help="write target/manifests/<source_tag>.json from target/manifest.json")
+    split.add_argument(
+        "--manifest", type=Path, default=None, help="the full manifest (default: the project's)"
+    )
+    split.add_argument("--out", type=Path, default=None, help="output folder (default: target/manifests)")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        written = split_manifest(args.manifest, args.out)
+    except DbtProjectError as exc:
+        print(f"atlas.dbt_manifest split: {exc}", file=sys.stderr)
+        return 2
+    for tag, path in written.items():
+        print(f"{tag}: {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
