@@ -2,14 +2,17 @@
 
 The file is read in blocks of whole lines. A block is decoded in one call; only a block holding
 undecodable bytes is decoded line by line, and each bad line becomes a ``Reject`` naming the byte
-offset. The block's lines feed ``csv.reader`` in strict mode, and the per-row Python work on the
-hot path is one dict and one location string. Only odd rows take the slow path:
+offset. A clean block (every line one record as wide as the header) is parsed in one
+``csv.reader`` pass with no per-row Python code; its rows are kept as tuples of str in a
+``CsvChunk``, whose ``(payload, location)`` records are built only if a consumer asks for them
+(``BatchWriter`` renders the rows directly). Any other block is parsed row by row, where odd rows
+take the slow path:
 
 - a row wider or narrower than the header is rejected with both counts;
 - a broken quote (``csv`` strict-mode error, or a quoted field that swallowed following lines and
   left a record of the wrong width) rejects the record's first line, and parsing restarts on the
   next line, so the rest of the file is still read;
-- empty values become None;
+- empty values become None (in ``records``; ``rows`` keep ``""``);
 - a quoted field legitimately spanning lines (right width) is one record at its first line.
 """
 
@@ -17,7 +20,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import IO, Any
 
 from atlas.connectors.base import DEFAULT_CHUNK_ROWS, Chunk, Reject
@@ -48,8 +51,58 @@ def decode_reject(
     return line_reject(name, line_number, raw, reason, encoding)
 
 
+class CsvChunk(Chunk):
+    """A chunk of one CSV file kept as parsed: ``rows`` (str sequences, ``""`` for empty) at ``lines``.
+
+    ``records`` (``(payload, "<name>:<line>")`` pairs, empty values as None) are built on first
+    access only, so a consumer that reads ``rows`` directly (``BatchWriter``) skips one dict and
+    one location string per row.
+    """
+
+    __slots__ = ("_built", "header", "lines", "name", "rows")
+
+    def __init__(self, header: list[str], name: str) -> None:
+        self.header = header
+        self.name = name
+        self.rows: list[Sequence[str]] = []
+        self.lines: list[int] = []
+        self.rejects = []
+        self._built = False
+
+    @property  # type: ignore[override]
+    def records(self) -> list[tuple[dict[str, Any], str]]:
+        if not self._built:
+            header, prefix = self.header, f"{self.name}:"
+            _RECORDS.__set__(
+                self,
+                [
+                    (dict(zip(header, [value or None for value in row], strict=True)), f"{prefix}{line}")
+                    for row, line in zip(self.rows, self.lines, strict=True)
+                ],
+            )
+            self._built = True
+        return _RECORDS.__get__(self)
+
+    @records.setter
+    def records(self, value: list[tuple[dict[str, Any], str]]) -> None:
+        _RECORDS.__set__(self, value)
+        self._built = True
+
+    @property
+    def built(self) -> bool:
+        """Whether ``records`` was built (or set): then it, not ``rows``, is the chunk's content."""
+        return self._built
+
+    def __len__(self) -> int:
+        return len(self.records if self._built else self.rows) + len(self.rejects)
+
+
+_RECORDS = Chunk.__dict__["records"]
+"""``Chunk``'s own slot behind ``CsvChunk.records``."""
+
+
 class CsvReader:
-    """Parses one CSV stream (header row first) into ``Chunk``s."""
+    """Parses one CSV stream (header row first) into ``CsvChunk``s."""
 
     def __init__(
         self,
@@ -69,29 +122,42 @@ class CsvReader:
         header: list[str] = []
         ncols = -1  # no header yet: every row takes the slow path until one is found
         limit = self.chunk_rows
-        prefix = f"{name}:"
-        out: list[tuple[dict[str, Any], str]] = []
-        rejects: list[Reject] = []
-        append = out.append
+        chunk = CsvChunk(header, name)
         carry: list[str] = []
         carry_base = 1
         for lines, base, final, decode_rejects in self._blocks(stream, name):
             for start in range(0, len(decode_rejects), limit):
-                rejects.extend(decode_rejects[start : start + limit])
-                if len(out) + len(rejects) >= limit:
-                    yield Chunk(records=out, rejects=rejects)
-                    out, rejects = [], []
-                    append = out.append
+                chunk.rejects.extend(decode_rejects[start : start + limit])
+                if len(chunk) >= limit:
+                    yield chunk
+                    chunk = CsvChunk(header, name)
             if carry:
                 lines, base, carry = carry + lines, carry_base, []
             count = len(lines)
+            # Fast path: the whole block parses as one record per line, each as wide as the header.
+            clean = None if decode_rejects else self._clean_rows(lines, ncols)
+            if clean is not None:
+                done = 0
+                if ncols < 0:
+                    header[:] = [clean[0][0].lstrip("\ufeff"), *clean[0][1:]]
+                    ncols, done = len(header), 1
+                while done < count:
+                    if len(chunk) >= limit:
+                        yield chunk
+                        chunk = CsvChunk(header, name)
+                    take = clean[done : done + limit - len(chunk)]
+                    chunk.rows += take
+                    chunk.lines += range(base + done, base + done + len(take))
+                    done += len(take)
+                continue
+            rows_append, lines_append = chunk.rows.append, chunk.lines.append
             pos = 0
             while pos < count:
-                if len(out) + len(rejects) >= limit:
-                    yield Chunk(records=out, rejects=rejects)
-                    out, rejects = [], []
-                    append = out.append
-                room = limit - len(rejects)
+                if len(chunk) >= limit:
+                    yield chunk
+                    chunk = CsvChunk(header, name)
+                    rows_append, lines_append = chunk.rows.append, chunk.lines.append
+                room = limit - len(chunk.rejects)
                 source = iter(lines)
                 source.__setstate__(pos)
                 reader = csv.reader(source, delimiter=self.delimiter, strict=True)
@@ -101,36 +167,42 @@ class CsvReader:
                 try:
                     for row in reader:
                         line = reader.line_num
-                        if line - prev == 1 and len(row) == ncols and "" not in row:
-                            append((dict(zip(header, row, strict=True)), f"{prefix}{offset + line}"))
+                        if line - prev == 1 and len(row) == ncols:
+                            rows_append(row)
+                            lines_append(offset + line)
                         else:
                             first = pos + prev
                             if not row:
                                 pass  # a blank line (or the placeholder of an undecodable one)
                             elif ncols < 0:
-                                header = [row[0].lstrip("\ufeff"), *row[1:]]
+                                header[:] = [row[0].lstrip("\ufeff"), *row[1:]]
                                 ncols = len(header)
                             elif len(row) != ncols:
                                 if line - prev == 1:
                                     reason = f"row has {len(row)} fields, header has {ncols}"
-                                    rejects.append(line_reject(name, base + first, lines[first], reason, ""))
+                                    chunk.rejects.append(
+                                        line_reject(name, base + first, lines[first], reason, "")
+                                    )
                                 else:
                                     reason = (
                                         f"unterminated quoted field: the record starting here runs over "
                                         f"{line - prev} lines into {len(row)} fields, header has {ncols}"
                                     )
-                                    rejects.append(line_reject(name, base + first, lines[first], reason, ""))
+                                    chunk.rejects.append(
+                                        line_reject(name, base + first, lines[first], reason, "")
+                                    )
                                     restart = first + 1
                                     break
                             else:
-                                values = [value or None for value in row]
-                                append((dict(zip(header, values, strict=True)), f"{prefix}{base + first}"))
-                            room = limit - len(rejects)
+                                rows_append(row)
+                                lines_append(base + first)
+                            room = limit - len(chunk.rejects)
                         prev = line
-                        if len(out) >= room:
-                            yield Chunk(records=out, rejects=rejects)
-                            out, rejects = [], []
-                            append, room = out.append, limit
+                        if len(chunk.rows) >= room:
+                            yield chunk
+                            chunk = CsvChunk(header, name)
+                            rows_append, lines_append = chunk.rows.append, chunk.lines.append
+                            room = limit
                 except csv.Error as exc:
                     first = pos + prev
                     if str(exc).startswith(_END_OF_DATA) and not final and _fits(lines, first):
@@ -139,12 +211,34 @@ class CsvReader:
                         reason = f"malformed CSV: {exc}"
                         if str(exc).startswith(_END_OF_DATA):
                             reason = "unterminated quoted field: no closing quote before the end of the file"
-                        rejects.append(line_reject(name, base + first, lines[first], reason, ""))
-                        room = limit - len(rejects)
+                        chunk.rejects.append(line_reject(name, base + first, lines[first], reason, ""))
                         restart = first + 1
                 pos = restart
-        if out or rejects:
-            yield Chunk(records=out, rejects=rejects)
+        if len(chunk):
+            yield chunk
+
+    def _clean_rows(self, lines: list[str], ncols: int) -> list[Sequence[str]] | None:
+        """The rows of ``lines`` if each line is one record as wide as the header, else None.
+
+        With no header yet (``ncols`` < 0) the first line is the header and sets the width.
+        """
+        reader = csv.reader(lines, delimiter=self.delimiter, strict=True)
+        try:
+            # Tuples of str leave the cyclic GC's care at its next pass; lists would stay, and
+            # tens of thousands of them alive per block make every full collection slower.
+            rows = list(map(tuple, reader))
+        except csv.Error:
+            return None
+        if len(rows) != len(lines) or reader.line_num != len(lines):
+            return None  # a record spans lines (legitimately or through a broken quote)
+        body = rows
+        if ncols < 0:
+            if not rows or not rows[0]:
+                return None
+            ncols, body = len(rows[0]), rows[1:]
+        if body and set(map(len, body)) != {ncols}:
+            return None  # a wide, narrow or blank line
+        return rows
 
     def _blocks(self, stream: IO[bytes], name: str) -> Iterator[tuple[list[str], int, bool, list[Reject]]]:
         """``(lines, line number of lines[0], is last block, decode rejects)`` per block of lines."""

@@ -27,12 +27,14 @@ import uuid
 from binascii import hexlify
 from collections.abc import Sequence
 from decimal import Decimal
+from operator import itemgetter, methodcaller
 from typing import Any
 
 import orjson
 from psycopg import Copy
 
 from atlas.connectors.base import Chunk, Reject, Watermark
+from atlas.connectors.csv_reader import CsvChunk
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +48,13 @@ _NUL_ESCAPE = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
 _TAB = b"\t"
 _NL = b"\n"
 _NULL = b"\\N"
+_COPY_SPECIAL = ("\\", "\t", "\n", "\r", "\x00")
+_DIGEST = methodcaller("digest")
+_AMBIGUOUS = (b'",","', b'"],[","', b'","],["', b'"],["],["')
+_AMBIGUOUS_START = (b'[[","', b'[["],["')
+"""JSON around a CSV value of exactly ``,`` or ``],[`` (or, harmlessly, a rare look-alike): such a
+chunk is rendered row by row, where the value separators cannot be mistaken."""
+_ESCAPE_BACKSLASH = methodcaller("replace", b"\\", b"\\\\")
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -87,6 +96,39 @@ def _json_default(value: object) -> object:
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class _RowPlan:
+    """How to turn one CSV header's rows into sorted-key JSON objects (see ``_render_rows``)."""
+
+    width: int
+    template: bytes
+    """``{"<key>":%b,...}`` in orjson's sorted key order (``%`` in keys doubled)."""
+    order: tuple[int, ...]
+    """Indexes of the row values in template order (the last of duplicate columns)."""
+    key_indexes: tuple[int, ...]
+
+    @classmethod
+    def build(cls, header: tuple[str, ...], key_columns: tuple[str, ...]) -> _RowPlan | None:
+        last = {column: index for index, column in enumerate(header)}
+        if not header or any(column not in last for column in key_columns):
+            return None
+        try:
+            order = list(orjson.loads(orjson.dumps(dict.fromkeys(header), option=orjson.OPT_SORT_KEYS)))
+            keys = [orjson.dumps(column).replace(b"%", b"%%") for column in order]
+        except orjson.JSONEncodeError:
+            return None
+        template = b"{" + b",".join(key + b":%b" for key in keys) + b"}"
+        return cls(
+            width=len(header),
+            template=template,
+            order=tuple(last[column] for column in order),
+            key_indexes=tuple(last[column] for column in key_columns),
+        )
+
+
+_UNPLANNED: Any = object()
+
+
 class BatchWriter:
     """Streams one batch into an open COPY; created by ``WarehouseHook.batch_writer()`` only."""
 
@@ -121,6 +163,8 @@ class BatchWriter:
         self._started = time.monotonic()
         head = [source, entity, str(batch_id), interval_start.isoformat()]
         self._prefix = "\t".join(copy_text(v) for v in head).encode() + _TAB
+        self._line_format = self._prefix.replace(b"%", b"%%") + b"%b\t%b\t%b\t%b\n"
+        self._row_plans: dict[tuple[str, ...], _RowPlan | None] = {}
         # Closed by discard(), which the hook calls when the landing transaction ends.
         self._rejects = tempfile.SpooledTemporaryFile(max_size=_REJECT_SPOOL_BYTES, mode="w+b")  # noqa: SIM115
 
@@ -131,12 +175,16 @@ class BatchWriter:
         if self._copy is None:
             raise RuntimeError("this batch writer is closed; write inside its `with` block")
         rejects: list[Reject] = list(chunk.rejects)
-        buffer = self._render(chunk.records, rejects)
+        buffer = None
+        if isinstance(chunk, CsvChunk) and not chunk.built:
+            buffer = self._render_rows(chunk)
+        if buffer is None:
+            buffer = self._render(chunk.records, rejects)
         if buffer:
             self._copy.write(buffer)
         for reject in rejects:
             self._spool(reject)
-        self.rows_read += len(chunk.records) + len(chunk.rejects)
+        self.rows_read += len(chunk)
         self.rows_quarantined += len(rejects)
         self.rows_landed = self.rows_read - self.rows_quarantined
         if self.rows_read >= self._next_log:
@@ -223,6 +271,71 @@ class BatchWriter:
             )
         self._checksum = total % _CHECKSUM_MODULUS
         return b"".join(parts)
+
+    def _render_rows(self, chunk: CsvChunk) -> bytes | None:
+        """COPY text of a CSV chunk's rows without building a dict per row, or None to fall back.
+
+        The payload bytes equal ``orjson.dumps(dict(zip(header, row)), option=OPT_SORT_KEYS)``
+        with empty values as null: the whole chunk is JSON-encoded in one ``orjson.dumps`` call,
+        cut into values, and each row's values fill a per-header template of the sorted keys.
+        Chunks with a missing key, a NUL or anything unusual take ``_render`` (the same reasons).
+        """
+        rows = chunk.rows
+        if not rows:
+            return b""
+        header = tuple(chunk.header)
+        plan = self._row_plans.get(header, _UNPLANNED)
+        if plan is _UNPLANNED:
+            plan = self._row_plans[header] = _RowPlan.build(header, self.key_columns)
+        if plan is None:
+            return None
+        columns = [list(map(itemgetter(i), rows)) for i in plan.key_indexes]
+        if any("" in column for column in columns):
+            return None  # a missing key: _render quarantines it
+        try:
+            blob = orjson.dumps(rows)
+        except orjson.JSONEncodeError:
+            return None
+        if b"\\u0000" in blob or blob.startswith(_AMBIGUOUS_START) or any(s in blob for s in _AMBIGUOUS):
+            return None
+        # [["a","","b"],["c",...]] -> one flat list of JSON values: "a", null, "b", "c", ...
+        # A quote inside a JSON string is always escaped, so scanning left to right '"],["' and
+        # '","' only match between values, bar a value of exactly "," or "],[" (ruled out above);
+        # orjson never emits a raw control byte, so \x1f is a safe separator, and '\x1f""' can
+        # only be an empty value.
+        flat = (
+            b"\x1f"
+            + blob[2:-2]
+            .replace(b'"],["', b'"\x1f"')
+            .replace(b'","', b'"\x1f"')
+            .replace(b'\x1f""', b"\x1fnull")
+        ).split(b"\x1f")[1:]
+        width = plan.width
+        if len(flat) != len(rows) * width:
+            return None  # cannot happen (see above); a cheap guard all the same
+        columns_in_order = [flat[index::width] for index in plan.order]
+        payloads = list(map(plan.template.__mod__, zip(*columns_in_order, strict=True)))
+        digests = list(map(_DIGEST, map(hashlib.md5, payloads)))
+        self._checksum = (self._checksum + sum(map(int.from_bytes, digests))) % _CHECKSUM_MODULUS
+        if b"\\" in blob:
+            payloads = list(map(_ESCAPE_BACKSLASH, payloads))
+        keys = columns[0] if len(columns) == 1 else list(map("|".join, zip(*columns, strict=True)))
+        text = "".join(keys)
+        if any(char in text for char in _COPY_SPECIAL):
+            keys = list(map(copy_text, keys))
+        where = copy_text(chunk.name).encode().replace(b"%", b"%%") + b":%d"
+        return b"".join(
+            map(
+                self._line_format.__mod__,
+                zip(
+                    map(str.encode, keys),
+                    payloads,
+                    map(hexlify, digests),
+                    map(where.__mod__, chunk.lines),
+                    strict=True,
+                ),
+            )
+        )
 
     def _composite_key(self, payload: dict[str, Any], location: str, rejects: list[Reject]) -> str | None:
         values = []

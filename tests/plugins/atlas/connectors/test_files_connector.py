@@ -227,3 +227,34 @@ def test_s3_large_csv_is_streamed_in_chunks(s3_bucket: str) -> None:
         {"id": "59999", "name": "name59999", "city": "city2"},
         f"s3://{s3_bucket}/big/things.csv:60001",
     )
+
+
+def test_csv_fast_and_row_by_row_paths_agree(tmp_path: Path) -> None:
+    """Small blocks (mostly clean: parsed whole) read exactly like one dirty block (row by row)."""
+    from atlas.connectors.csv_reader import CsvReader
+
+    lines = [f"{i},name {i},{'' if i % 3 else 'Oslo'}\n".encode() for i in range(1, 400)]
+    lines[40] = b"41,wide,row,extra\n"
+    lines[90] = b'91,"unterminated,Berlin\n'
+    lines[150] = b"151,J\xc3\x28rg,Berlin\n"
+    lines[200] = b'201,"Anna\nMaria",Berlin\n'
+    lines[260] = b"261,nul\x00,Rome\n"
+    lines[300] = b"\n"
+    body = b"\xef\xbb\xbf" + HEADER + b"".join(lines)
+
+    def read(block_bytes: int, chunk_rows: int) -> tuple[list, list, list[Chunk]]:
+        reader = CsvReader(block_bytes=block_bytes, chunk_rows=chunk_rows)
+        chunks = list(reader.chunks(io.BytesIO(body), "f.csv"))
+        return *flatten(chunks), chunks
+
+    whole_records, whole_rejects, _ = read(1 << 22, 10_000)
+    records, rejects, chunks = read(256, 7)
+    assert records == whole_records
+    assert sorted(rejects, key=str) == sorted(whole_rejects, key=str)  # decode rejects come per block
+    assert max(len(c) for c in chunks) <= 7
+    assert len(records) + len(rejects) == 399 - 1  # the blank line is no record
+    assert sorted(r.line_number for r in rejects) == [42, 92, 152]
+    assert ({"id": "261", "name": "nul\x00", "city": "Rome"}, "f.csv:263") in records  # the writer rejects it
+    assert records[0] == ({"id": "1", "name": "name 1", "city": None}, "f.csv:2")
+    assert ({"id": "201", "name": "Anna\nMaria", "city": "Berlin"}, "f.csv:202") in records
+    assert records[-1] == ({"id": "399", "name": "name 399", "city": "Oslo"}, "f.csv:401")

@@ -316,3 +316,139 @@ def test_partition_grain_registry(table: str, grain: str | None) -> None:
 def test_add_grains(at: dt.datetime, grain: str, count: int, expected: dt.datetime) -> None:
     """Moving by partition grains lands on the right month."""
     assert add_grains(at, grain, count) == expected
+
+
+class _Buffer:
+    """Collects what a ``BatchWriter`` streams (stands in for an open COPY)."""
+
+    def __init__(self) -> None:
+        self.data = bytearray()
+
+    def write(self, block: bytes) -> None:
+        self.data += block
+
+
+_TRICKY = ['","', '"', "a,", ",a", "],", "[,", "\\", '\\"', ':""', "[", "]", "%b", "%", "\t", "\n", "\r", "\x1f", "é", "Zürich", "😀",
+           "null", "{}", "x", "42"]  # fmt: skip
+_AMBIGUOUS = [",", "],["]
+"""Values next to which a value separator could be misread: such chunks are rendered row by row."""
+
+
+def _csv_chunk(header: list[str], rows: list[tuple[str, ...]], name: str = "dir/f%s.csv"):
+    from atlas.connectors.csv_reader import CsvChunk
+
+    chunk = CsvChunk(header, name)
+    chunk.rows = list(rows)
+    chunk.lines = list(range(2, len(rows) + 2))
+    return chunk
+
+
+def _written(chunk: Chunk, key: tuple[str, ...]) -> tuple[bytes, str, int]:
+    from atlas.hooks.batch_writer import BatchWriter
+
+    buffer = _Buffer()
+    writer = BatchWriter(
+        copy=buffer,  # type: ignore[arg-type]
+        source="crm",
+        entity="cust%omers",
+        batch_id=batch_id("crm", "customers", JAN),
+        interval_start=JAN.start,
+        key_columns=key,
+    )
+    writer.write(chunk)
+    writer.discard()
+    return bytes(buffer.data), writer.checksum, writer.rows_quarantined
+
+
+@pytest.mark.parametrize(
+    ("header", "key"),
+    [
+        pytest.param(["id", "b", "a", "Ä", "a b", "%s"], ("id",), id="unsorted-header"),
+        pytest.param(["id", "x", "id2", "x"], ("id", "id2"), id="duplicate-column-composite-key"),
+        pytest.param(["id"], ("id",), id="one-column"),
+    ],
+)
+@pytest.mark.parametrize("ambiguous", [pytest.param(False, id="safe"), pytest.param(True, id="ambiguous")])
+def test_csv_rows_render_like_their_records(header: list[str], key: tuple[str, ...], ambiguous: bool) -> None:
+    """A CSV chunk rendered from its rows gives the bytes and checksum of its records' render."""
+    import random
+
+    rng = random.Random(7)
+    tokens = ["", *_TRICKY, *(_AMBIGUOUS if ambiguous else [])]
+    fast_chunks = 0
+    for _ in range(60):
+        rows = []
+        for i in range(rng.randint(1, 40)):
+            values = ["".join(rng.choices(tokens, k=rng.randint(0, 2))) for _ in header]
+            if not ambiguous:
+                values = [f"{v}." if v in _AMBIGUOUS else v for v in values]
+            for k in key:
+                values[header.index(k)] = values[header.index(k)] or f"k{i}"
+            rows.append(tuple(values))
+        fast = _csv_chunk(header, rows)
+        fast_out = _written(fast, key)
+        fast_chunks += not fast.built  # rendered from its rows, no records were built
+        records = _csv_chunk(header, rows).records
+        assert fast_out == _written(Chunk(records=records), key)
+        for (payload, _), row in zip(records, rows, strict=True):
+            assert payload == dict(zip(header, [v or None for v in row], strict=True))
+    if ambiguous:
+        assert fast_chunks < 60  # some chunks fell back to rendering their records
+    else:
+        assert fast_chunks == 60
+
+
+def test_csv_fast_path_payload_bytes_are_sorted_orjson() -> None:
+    """The rows path's payload is exactly orjson.dumps(dict(zip(header, row)), OPT_SORT_KEYS)."""
+    header = ["id", "name", "city", "note"]
+    rows = [("1", 'A "q" \\ b', "Zürich", ""), ("2", "x,y", "", "😀\t")]
+    chunk = _csv_chunk(header, rows, name="f.csv")
+    data, checksum, _ = _written(chunk, ("id",))
+    assert not chunk.built
+    total = 0
+    for line, row in zip(data.splitlines(), rows, strict=True):
+        expected = orjson.dumps(
+            dict(zip(header, [v or None for v in row], strict=True)), option=orjson.OPT_SORT_KEYS
+        )
+        fields = line.split(b"\t")
+        assert fields[5] == expected.replace(b"\\", b"\\\\")
+        assert fields[6].decode() == hashlib.md5(expected).hexdigest()
+        total += int(hashlib.md5(expected).hexdigest(), 16)
+    assert checksum == f"{total % (1 << 128):032x}"
+
+
+def test_csv_file_lands_with_record_checksums(
+    hook: WarehouseHook, fresh_warehouse_dsn: str, tmp_path: Path
+) -> None:
+    """CSV rows landed through the reader carry md5 of their sorted-key orjson payloads."""
+    import csv
+
+    from atlas.connectors.csv_reader import CsvReader
+
+    path = tmp_path / "f.csv"
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["id", "name", "city"])
+        writer.writerows((i, f'n "{i}" \\', "" if i % 2 else "Oslo,\tNO") for i in range(1, 2001))
+        writer.writerow([2001, "", ""])
+        writer.writerow(["", "no key", ""])
+    with path.open("rb") as stream:
+        result = _land(hook, CsvReader(chunk_rows=500).chunks(stream, "f.csv"))
+    assert (result.rows_read, result.rows_landed, result.rows_quarantined) == (2002, 2001, 1)
+    expected = {}
+    with path.open(newline="", encoding="utf-8") as handle:
+        rows = csv.reader(handle)
+        header = next(rows)
+        for line, row in enumerate(rows, 2):
+            payload = orjson.dumps(
+                dict(zip(header, [v or None for v in row], strict=True)), option=orjson.OPT_SORT_KEYS
+            )
+            if row[0]:
+                expected[row[0]] = (hashlib.md5(payload).hexdigest(), f"f.csv:{line}", orjson.loads(payload))
+    with psycopg.connect(fresh_warehouse_dsn) as conn:
+        landed = conn.execute(
+            "SELECT record_key, payload_checksum, source_location, payload FROM explore.raw_data"
+        ).fetchall()
+    assert {key: (md5, where, payload) for key, md5, where, payload in landed} == expected
+    total = sum(int(md5, 16) for md5, _, _ in expected.values()) % (1 << 128)
+    assert result.checksum == f"{total:032x}"
