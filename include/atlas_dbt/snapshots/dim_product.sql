@@ -1,12 +1,15 @@
 {#-
   SCD Type 2 dimension of shop products; a new version when the md5 of the business attributes
   changes (a price change is a new version, a re-run with unchanged data is not).
+  valid_from is the source's updated_at of the version (check strategy with updated_at, dbt >= 1.9),
+  so history tells when a change happened at the source, not when the pipeline ran.
 -#}
 {% snapshot dim_product %}
 {{ config(
     unique_key='product_id',
     strategy='check',
     check_cols=['change_hash'],
+    updated_at='source_updated_at',
     tags=['source_shop'],
     snapshot_meta_column_names={
         'dbt_valid_from': 'valid_from',

@@ -104,23 +104,34 @@ def render_navigate_group(
             dbt_executable_path=executable,
             invocation_mode=InvocationMode.SUBPROCESS,
         ),
-        operator_args={"vars": dict(INTERVAL_VARS), "install_deps": False},
+        # emit_datasets off: Cosmos builds one Asset per model from the connection's host, and a
+        # Unix-socket host (``/run/postgresql``) yields ``postgres:///…``, which Airflow's postgres
+        # asset sanitizer rejects, failing the task. The DAG publishes one Asset per source
+        # after navigate is built (``publish``); OpenLineage events still carry each table.
+        operator_args={"vars": dict(INTERVAL_VARS), "install_deps": False, "emit_datasets": False},
     )
 
 
+LIBPQ_DEFAULT_PORT = 5432
+
+
 class WarehouseProfileMapping(PostgresUserPasswordProfileMapping):
-    """``PostgresUserPasswordProfileMapping`` that accepts a connection without a password.
+    """``PostgresUserPasswordProfileMapping`` that accepts a connection without a password or port.
 
     Cosmos reads the password through ``get_dbt_value``, which treats an empty value as missing
     and then fails with "Could not find a value for secret field password". An empty password
-    is what a ``trust`` / peer server needs; dbt then receives it as ''. With a password set
-    this behaves exactly like the parent class.
+    is what a ``trust`` / peer server needs; dbt then receives it as ''. dbt also requires a
+    port, which a URI without one (a Unix socket directory as host) leaves out: libpq's default
+    5432 applies, as it does for every other client of the connection. With both set this
+    behaves exactly like the parent class.
     """
 
     def get_dbt_value(self, name: str) -> Any:
         value = super().get_dbt_value(name)
         if value is None and name == "password":
             return self.conn.password or ""
+        if value is None and name == "port":
+            return LIBPQ_DEFAULT_PORT
         return value
 
 
