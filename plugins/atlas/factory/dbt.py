@@ -99,16 +99,18 @@ def render_navigate_group(
             should_detach_multiple_parents_tests=True,
             dbt_executable_path=executable,
             invocation_mode=InvocationMode.SUBPROCESS,
+            # No per-model Assets (this RenderConfig field overrides operator_args): Cosmos builds
+            # each from the connection's host, and a Unix-socket host (``/run/postgresql``) gives
+            # ``postgres:///…``, which Airflow's postgres asset sanitizer rejects, failing the
+            # task. The DAG publishes one Asset per source once navigate is built (``publish``);
+            # OpenLineage events still name every table.
+            emit_datasets=False,
         ),
         execution_config=ExecutionConfig(
             dbt_executable_path=executable,
             invocation_mode=InvocationMode.SUBPROCESS,
         ),
-        # emit_datasets off: Cosmos builds one Asset per model from the connection's host, and a
-        # Unix-socket host (``/run/postgresql``) yields ``postgres:///…``, which Airflow's postgres
-        # asset sanitizer rejects, failing the task. The DAG publishes one Asset per source
-        # after navigate is built (``publish``); OpenLineage events still carry each table.
-        operator_args={"vars": dict(INTERVAL_VARS), "install_deps": False, "emit_datasets": False},
+        operator_args={"vars": dict(INTERVAL_VARS), "install_deps": False},
     )
 
 

@@ -94,9 +94,10 @@ def test_snapshots_render_as_snapshot_tasks(manifest):
     assert "navigate.dim_customer.test" in dag.task_dict
 
 
-def test_every_task_runs_dbt_from_its_venv_with_the_interval(manifest):
-    """Each task gets the interval vars, the side-venv executable, subprocess mode, no deps."""
-    dag, _ = render("support", manifest)
+@pytest.mark.parametrize("source", ["crm", "shop", "support"])
+def test_every_task_runs_dbt_from_its_venv_with_the_interval(manifest, source):
+    """Each task (snapshots too) gets the interval vars, the side-venv dbt, subprocess mode, no deps, no per-model assets."""
+    dag, _ = render(source, manifest)
     for task in dag.tasks:
         assert task.vars == INTERVAL_VARS
         assert task.invocation_mode is InvocationMode.SUBPROCESS
