@@ -111,6 +111,10 @@ def _baseline(dsn: str, batch: uuid.UUID, start: dt.datetime) -> float:
     return seconds
 
 
+def _load() -> str:
+    return f"{' '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} cores"
+
+
 def time_navigate(dsn: str, source: str) -> float | None:
     """NAVIGATE STEP (helper-6b): time the dbt run of ``source``'s navigate models here.
 
@@ -189,6 +193,7 @@ def main() -> int:
         print(f"landed {args.rows:,} explore rows in {land_seconds:.1f}s (setup, not timed)")
 
         hook = ChartHook()
+        print(f"load average before: {_load()} (the machine may be shared: compare runs at similar load)")
         for label in ("first run", "re-run"):
             result = hook.promote(source, "events", interval)
             print(
@@ -207,7 +212,7 @@ def main() -> int:
             "navigate (dbt run): "
             + (f"{navigate_seconds:.2f}s" if navigate_seconds is not None else "not timed yet (helper-6b)")
         )
-        print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} cores")
+        print(f"load average after: {_load()}")
         peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(f"peak RSS of this process: {peak_mib:.0f} MiB")
     finally:

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,8 +39,15 @@ from atlas.sql import load_sql
 log = logging.getLogger(__name__)
 
 LAYER = "chart"
-STAGE_TABLE = "_atlas_chart_stage"
-"""The temporary staging table of a promotion (ON COMMIT DROP, so private to its transaction)."""
+RETRY_STAGE = sql.Identifier("_atlas_chart_retry")
+"""The staging table of the quarantined rows a promotion retries (temporary, ON COMMIT DROP)."""
+RETRY_ROWS = sql.Identifier("_atlas_chart_retry_rows")
+"""The raw rows of those quarantined rows (retry_candidates.sql; temporary, ON COMMIT DROP)."""
+
+_NOT_NEWER = sql.SQL("c._interval_start <= s._interval_start")
+"""A batch's row overwrites a chart row whose interval is not newer (a re-run rewrites its own)."""
+_OLDER = sql.SQL("(c._interval_start, c._raw_id) < (s._interval_start, s._raw_id)")
+"""A retried row overwrites only an older interval's row or an earlier raw row of its interval."""
 
 _CASTS: dict[ColumnType, str] = {
     ColumnType.INTEGER: "try_integer",
@@ -59,6 +67,17 @@ _BOUND_TYPES: dict[ColumnType, str] = {
     ColumnType.TIMESTAMP: "timestamptz",
 }
 """The type ``min`` / ``max`` are compared as (numeric bounds may have decimals on integers)."""
+
+
+def stage_table(batch: uuid.UUID) -> sql.Identifier:
+    """``chart._stage_<batch>``: the staging table of a batch's promotion.
+
+    An UNLOGGED regular table, not a temporary one: PostgreSQL runs no parallel plan that writes
+    or reads a temporary table, and the staging query is the promotion's main cost. It is
+    created and dropped inside the promotion's transaction, so no other session ever sees it,
+    and it writes no WAL.
+    """
+    return sql.Identifier(Schema.CHART.value, f"_stage_{batch.hex}")
 
 
 def chart_table_name(source: str, entity: str) -> str:
@@ -147,11 +166,14 @@ def create_batch_index(source: str, entity_name: str) -> sql.Composed:
     )
 
 
-def stage(source: SourceConfig, entity: Entity) -> tuple[sql.Composed, dict[str, Any]]:
-    """The CREATE TEMPORARY TABLE … AS of the batch's typed rows and their failed rules.
+def stage(
+    source: SourceConfig, entity: Entity, stage: sql.Identifier, *, retry: bool = False
+) -> tuple[sql.Composed, dict[str, Any]]:
+    """The CREATE TABLE … AS of the rows' typed values and their failed rules.
 
-    Returns the statement and its rule parameters; the caller adds ``batch_id`` and
-    ``interval_start``.
+    The rows are the batch's, into the unlogged ``stage`` (the caller binds ``batch_id`` and
+    ``interval_start``) or, with ``retry``, the quarantined rows of ``retry_candidates.sql``
+    into a temporary ``stage``. Returns the statement and its rule parameters.
     """
     params = _Params()
     texts: list[sql.Composable] = []
@@ -198,9 +220,11 @@ def stage(source: SourceConfig, entity: Entity) -> tuple[sql.Composed, dict[str,
                 present, alias, sql.Identifier(target.key[0]), params.add(reference_rule(ref), "text")
             )
         )
+    create = "CREATE TEMPORARY TABLE {} ON COMMIT DROP" if retry else "CREATE UNLOGGED TABLE {}"
     statement = load(
         "stage",
-        stage=sql.Identifier(STAGE_TABLE),
+        create=sql.SQL(create).format(stage),
+        rows=load("retry_rows", candidates=RETRY_ROWS) if retry else load("batch_rows"),
         typed_columns=_join(typed),
         rules=_join(rules) if rules else sql.SQL("NULL"),
         casts=_join(casts),
@@ -250,7 +274,9 @@ def _column_rules(col: Column, is_key: bool, params: _Params) -> list[sql.Compos
     ]
 
 
-def self_reference_checks(source: SourceConfig, entity: Entity) -> list[tuple[sql.Composed, dict[str, Any]]]:
+def self_reference_checks(
+    source: SourceConfig, entity: Entity, stage: sql.Identifier
+) -> list[tuple[sql.Composed, dict[str, Any]]]:
     """UPDATEs of the staging table for references of the entity to itself (usually none)."""
     statements = []
     for ref in entity.references:
@@ -259,7 +285,7 @@ def self_reference_checks(source: SourceConfig, entity: Entity) -> list[tuple[sq
         pairs = list(zip(entity.key, ref.columns, strict=True))
         statement = load(
             "check_self_reference",
-            stage=sql.Identifier(STAGE_TABLE),
+            stage=stage,
             table=chart_table(source.name, entity.name),
             present=_join(
                 [sql.SQL("s.{} IS NOT NULL").format(sql.Identifier(c)) for c in ref.columns], " AND "
@@ -283,12 +309,12 @@ def _match(left: str, right: str, pairs: list[tuple[str, str]]) -> sql.Composed:
     )
 
 
-def delete_stale(source: str, entity: Entity) -> sql.Composed:
+def delete_stale(source: str, entity: Entity, stage: sql.Identifier) -> sql.Composed:
     """DELETE of keys an earlier run of the batch promoted that the batch no longer holds."""
     return load(
         "delete_stale",
         table=chart_table(source, entity.name),
-        stage=sql.Identifier(STAGE_TABLE),
+        stage=stage,
         key_match=_match("s", "c", [(k, k) for k in entity.key]),
     )
 
@@ -299,44 +325,45 @@ def _record_key(entity: Entity) -> sql.Composed:
     )
 
 
-def has_duplicates(entity: Entity) -> sql.Composed:
-    """Whether the staged batch holds more than one valid row of a key."""
+def unique_stage_keys(entity: Entity, stage: sql.Identifier) -> sql.Composed:
+    """CREATE UNIQUE INDEX on the valid staged rows' key: fails when the batch has duplicate keys."""
     return load(
-        "stage_has_duplicates",
-        stage=sql.Identifier(STAGE_TABLE),
-        stage_key=_join([sql.SQL("s.{}").format(sql.Identifier(k)) for k in entity.key]),
+        "unique_stage_keys",
+        stage=stage,
+        stage_key=_join([sql.Identifier(k) for k in entity.key]),
     )
 
 
-def dedupe_stage(entity: Entity) -> sql.Composed:
+def dedupe_stage(entity: Entity, stage: sql.Identifier) -> sql.Composed:
     """DELETE of the valid staged rows superseded by a later valid row of the same key."""
     return load(
         "dedupe_stage",
-        stage=sql.Identifier(STAGE_TABLE),
+        stage=stage,
         key_match=_match("d", "s", [(k, k) for k in entity.key]),
     )
 
 
-def update(source: str, entity: Entity) -> sql.Composed:
+def update(source: str, entity: Entity, stage: sql.Identifier, *, retry: bool = False) -> sql.Composed:
     """UPDATE of existing keys from the valid staged rows, latest record wins."""
     non_key = [c.name for c in entity.columns if c.name not in entity.key]
     return load(
         "update",
         table=chart_table(source, entity.name),
-        stage=sql.Identifier(STAGE_TABLE),
+        stage=stage,
         key_match=_match("c", "s", [(k, k) for k in entity.key]),
         record_key=_record_key(entity),
+        not_newer=_OLDER if retry else _NOT_NEWER,
         updates=_join([sql.SQL("{0} = s.{0}").format(sql.Identifier(n)) for n in non_key or entity.key]),
     )
 
 
-def insert(source: str, entity: Entity) -> sql.Composed:
+def insert(source: str, entity: Entity, stage: sql.Identifier) -> sql.Composed:
     """INSERT of the valid staged rows whose key the table does not hold yet."""
     names = [c.name for c in entity.columns]
     return load(
         "insert",
         table=chart_table(source, entity.name),
-        stage=sql.Identifier(STAGE_TABLE),
+        stage=stage,
         columns=_join([sql.Identifier(n) for n in names]),
         stage_columns=_join([sql.SQL("s.{}").format(sql.Identifier(n)) for n in names]),
         record_key=_record_key(entity),
@@ -344,6 +371,16 @@ def insert(source: str, entity: Entity) -> sql.Composed:
     )
 
 
-def on_stage(verb: str) -> sql.Composed:
+def analyze_stage(entity: Entity, stage: sql.Identifier) -> sql.Composed:
+    """ANALYZE of the staging table's columns the later plans depend on."""
+    return load("analyze_stage", stage=stage, key=_join([sql.Identifier(k) for k in entity.key]))
+
+
+def on_stage(verb: str, stage: sql.Identifier) -> sql.Composed:
     """A statement whose only placeholder is the staging table."""
-    return load(verb, stage=sql.Identifier(STAGE_TABLE))
+    return load(verb, stage=stage)
+
+
+def retry_candidates() -> sql.Composed:
+    """CREATE TEMPORARY TABLE of the raw rows of the quarantined rows a promotion retries."""
+    return load("retry_candidates", candidates=RETRY_ROWS)

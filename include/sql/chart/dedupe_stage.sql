@@ -1,8 +1,9 @@
--- Latest record wins within the batch: of the valid rows of one key only the last by raw_id is
--- written (the superseded ones were already counted as promoted; see atlas.hooks.chart).
+-- Latest record wins within the staged rows: of the valid rows of one key only the last by
+-- (interval_start, raw_id) is written (one batch: by raw_id; a retry spans batches). The
+-- superseded ones were already counted as promoted; see atlas.hooks.chart.
 DELETE FROM {stage} AS s
  USING {stage} AS d
- WHERE cardinality(s._failed_rules) = 0
-   AND cardinality(d._failed_rules) = 0
+ WHERE s._valid
+   AND d._valid
    AND {key_match}
-   AND d._raw_id > s._raw_id
+   AND (d._interval_start, d._raw_id) > (s._interval_start, s._raw_id)

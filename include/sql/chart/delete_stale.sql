@@ -4,6 +4,6 @@ DELETE FROM {table} AS c
  WHERE c._batch_id = %(batch_id)s
    AND NOT EXISTS (
         SELECT FROM {stage} AS s
-         WHERE cardinality(s._failed_rules) = 0
+         WHERE s._valid
            AND {key_match}
        )

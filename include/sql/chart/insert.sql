@@ -5,10 +5,10 @@ INSERT INTO {table} (
 SELECT {stage_columns},
        coalesce(s._record_key, {record_key}),
        s._raw_id,
-       %(batch_id)s,
-       %(interval_start)s,
+       s._batch_id,
+       s._interval_start,
        s._payload_checksum,
        now()
   FROM {stage} AS s
- WHERE cardinality(s._failed_rules) = 0
+ WHERE s._valid
    AND NOT EXISTS (SELECT FROM {table} AS c WHERE {key_match})

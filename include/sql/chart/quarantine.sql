@@ -7,4 +7,4 @@ SELECT %(source_name)s, %(entity_name)s, %(batch_id)s, s._raw_id, %(interval_sta
   JOIN explore.raw_data AS r
     ON r.raw_id = s._raw_id
    AND r.interval_start = %(interval_start)s
- WHERE cardinality(s._failed_rules) > 0
+ WHERE NOT s._valid

@@ -4,7 +4,9 @@ Everything happens in one transaction, set-based in SQL (``include/sql/chart/``)
 
 1. lock the chart table (advisory lock), create it from the YAML if missing, add new columns;
 2. stage the batch's rows (one partition of ``explore.raw_data``) as typed columns plus the
-   names of every rule each row fails, in a temporary table (no WAL);
+   names of every rule each row fails, in an unlogged table of the transaction's own
+   (``chart._stage_<batch>``: no WAL, and unlike a temporary table it lets PostgreSQL compute
+   it with parallel workers; dropped before the commit);
 3. replace the batch's rows in ``chart.quarantine`` with its failing rows;
 4. remove keys an earlier run of this batch promoted that the batch no longer holds as valid
    rows (the chart then reflects the batch as it is now; an older version of such a key from an
@@ -13,14 +15,24 @@ Everything happens in one transaction, set-based in SQL (``include/sql/chart/``)
    only when the batch has duplicate keys; never over a row from a newer interval): an UPDATE of
    existing keys then an INSERT of new ones (the advisory lock serialises writers, so this is
    as safe as INSERT ... ON CONFLICT and skips its per-row speculative insertion);
-6. record the counts in ``pipeline.batches``.
+6. retry the entity's rows other batches quarantined only for references (every failed rule a
+   reference rule, e.g. ``reference:orders(order_id)``: the source lands an order updated a day
+   later in a later batch than its lines). They are re-validated with the same rules against the
+   chart tables as they are now (this batch's rows included); those that pass are written,
+   latest record wins (never over a newer interval's row, nor over a later raw row of their own
+   interval), leave ``chart.quarantine`` and move from rows_rejected to rows_promoted of their
+   original batch; the others stay quarantined unchanged. Only batches whose promotion is
+   recorded are retried, so a re-run changes nothing, and a re-run of an original batch recounts
+   it from scratch (its rows that now pass are promoted again, idempotently);
+7. record the counts in ``pipeline.batches``.
 
 Counting (so that ``rows_landed = rows_promoted + rows_rejected`` holds exactly): every row of
 the batch is either rejected (it failed at least one rule: one ``chart.quarantine`` row) or
 promoted (it passed every rule). Rows are counted, not keys: a row superseded by a later row of
 the same key in the batch, or one that does not overwrite newer data from a later interval,
 still counts as promoted. ``rows_written`` reports how many chart rows were actually inserted or
-updated.
+updated. A retried row that passes counts the same way, in its own batch's counts (not in this
+batch's ``rows_written``, which the log line and ``rows_recovered`` report separately).
 """
 
 from __future__ import annotations
@@ -34,7 +46,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from airflow.providers.postgres.hooks.postgres import PostgresHook
-from psycopg import Cursor, sql
+from psycopg import Cursor, errors, sql
 
 from atlas import chart_sql
 from atlas.batches import Interval, batch_id
@@ -48,8 +60,10 @@ T = TypeVar("T")
 
 DEFAULT_WORK_MEM = "256MB"
 """work_mem of the promotion transaction: the per-batch sort (DISTINCT ON) stays in memory."""
-DEFAULT_TEMP_BUFFERS = "512MB"
-"""temp_buffers of the promotion transaction: the staging table stays in memory."""
+DEFAULT_TEMP_BUFFERS = "64MB"
+"""temp_buffers of the promotion transaction: the temporary tables of a retry stay in memory."""
+DEFAULT_PARALLEL_WORKERS = 2
+"""max_parallel_workers_per_gather of the promotion transaction (the staging query's workers)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +89,11 @@ class PromotionResult:
     seconds: float
     phases: dict[str, float] = field(default_factory=dict)
     """Seconds per phase: prepare (connect, settings, lock, DDL), stage, quarantine,
-    remove_stale, upsert, commit."""
+    remove_stale, upsert, retry, commit."""
+    rows_retried: int = 0
+    """Rows of other batches quarantined only for references, re-validated."""
+    rows_recovered: int = 0
+    """Of those, rows that passed now: promoted and counted in their own batch."""
 
     @property
     def rows_per_second(self) -> float:
@@ -93,12 +111,14 @@ class ChartHook(PostgresHook):
         warehouse_conn_id: str = WAREHOUSE_CONN_ID,
         work_mem: str = DEFAULT_WORK_MEM,
         temp_buffers: str = DEFAULT_TEMP_BUFFERS,
+        parallel_workers: int = DEFAULT_PARALLEL_WORKERS,
         **kwargs: Any,
     ) -> None:
         kwargs.setdefault("postgres_conn_id", warehouse_conn_id)
         super().__init__(*args, **kwargs)
         self.work_mem = work_mem
         self.temp_buffers = temp_buffers
+        self.parallel_workers = parallel_workers
 
     def promote(
         self,
@@ -133,24 +153,32 @@ class ChartHook(PostgresHook):
             conn.autocommit = False
             with conn.transaction(), conn.cursor() as cur:
                 cur.execute(
-                    chart_sql.load("session"), {"work_mem": self.work_mem, "temp_buffers": self.temp_buffers}
+                    chart_sql.load("session"),
+                    {
+                        "work_mem": self.work_mem,
+                        "temp_buffers": self.temp_buffers,
+                        "parallel_workers": str(self.parallel_workers),
+                    },
                 )
                 cur.execute(chart_sql.load("lock"), {"lock_name": f"chart.{table_name}"})
                 added = self._ensure_tables(cur, source, entity)
                 phases["prepare"] = time.perf_counter() - started
-                landed, valid = self._timed(phases, "stage", self._stage, cur, source, entity, params)
-                rejected = self._timed(phases, "quarantine", self._quarantine, cur, params)
+                stage = chart_sql.stage_table(batch)
+                landed, valid = self._timed(phases, "stage", self._stage, cur, source, entity, params, stage)
+                rejected = self._timed(phases, "quarantine", self._quarantine, cur, params, stage)
                 removed = self._timed(
                     phases,
                     "remove_stale",
                     self._execute,
                     cur,
-                    chart_sql.delete_stale(source.name, entity),
+                    chart_sql.delete_stale(source.name, entity, stage),
                     params,
                 )
                 written = self._timed(
-                    phases, "upsert", self._upsert, cur, source, entity, params, bool(added)
+                    phases, "upsert", self._upsert, cur, source, entity, params, stage, bool(added)
                 )
+                cur.execute(chart_sql.on_stage("drop_stage", stage))
+                retried, recovered = self._timed(phases, "retry", self._retry, cur, source, entity, params)
                 if landed != valid + rejected:  # would be a bug in the rules: fail loudly
                     raise PromotionError(
                         f"{table_name}: batch {batch} does not reconcile: {landed} rows, "
@@ -170,10 +198,13 @@ class ChartHook(PostgresHook):
             columns_added=tuple(added),
             seconds=time.perf_counter() - started,
             phases=phases,
+            rows_retried=retried,
+            rows_recovered=recovered,
         )
         log.info(
             "promoted batch %s into %s: %s landed = %s promoted + %s rejected; %s written, "
-            "%s stale removed, in %.2fs (%.0f rows/s; %s)",
+            "%s stale removed; %s quarantined rows of other batches retried, %s promoted; "
+            "in %.2fs (%.0f rows/s; %s)",
             batch,
             result.table,
             landed,
@@ -181,6 +212,8 @@ class ChartHook(PostgresHook):
             rejected,
             written,
             removed,
+            retried,
+            recovered,
             result.seconds,
             result.rows_per_second,
             ", ".join(f"{name} {seconds:.2f}s" for name, seconds in phases.items()),
@@ -228,15 +261,20 @@ class ChartHook(PostgresHook):
         return added
 
     def _stage(
-        self, cur: Cursor, source: SourceConfig, entity: Entity, params: dict[str, Any]
+        self,
+        cur: Cursor,
+        source: SourceConfig,
+        entity: Entity,
+        params: dict[str, Any],
+        stage: sql.Identifier,
     ) -> tuple[int, int]:
         """Build the staging table; returns (rows of the batch, rows passing every rule)."""
-        statement, rule_params = chart_sql.stage(source, entity)
+        statement, rule_params = chart_sql.stage(source, entity, stage)
         cur.execute(statement, {**rule_params, **params})
-        for check, check_params in chart_sql.self_reference_checks(source, entity):
+        for check, check_params in chart_sql.self_reference_checks(source, entity, stage):
             cur.execute(check, check_params)
-        cur.execute(chart_sql.on_stage("analyze_stage"))
-        cur.execute(chart_sql.on_stage("stage_counts"))
+        cur.execute(chart_sql.analyze_stage(entity, stage))
+        cur.execute(chart_sql.on_stage("stage_counts", stage))
         landed, valid = cur.fetchone()
         return int(landed), int(valid)
 
@@ -255,32 +293,75 @@ class ChartHook(PostgresHook):
         return cur.rowcount
 
     @staticmethod
-    def _quarantine(cur: Cursor, params: dict[str, Any]) -> int:
+    def _quarantine(cur: Cursor, params: dict[str, Any], stage: sql.Identifier) -> int:
         """Replace the batch's ``chart.quarantine`` rows with its failing rows; returns how many."""
         cur.execute(chart_sql.load("delete_quarantine"), params)
-        cur.execute(chart_sql.on_stage("quarantine"), params)
+        cur.execute(chart_sql.on_stage("quarantine", stage), params)
         return cur.rowcount
 
     @staticmethod
     def _upsert(
-        cur: Cursor, source: SourceConfig, entity: Entity, params: dict[str, Any], refresh: bool
+        cur: Cursor,
+        source: SourceConfig,
+        entity: Entity,
+        params: dict[str, Any],
+        stage: sql.Identifier,
+        refresh: bool = False,
+        retry: bool = False,
     ) -> int:
         """Write the valid staged rows, latest record wins; returns the chart rows written.
 
-        Duplicate keys within the batch are rare, so the sort that keeps the last row of a key
-        runs only when a hash of the keys finds one (stage_has_duplicates.sql).
+        Duplicate keys within the batch are rare, so the delete that keeps the last row of a key
+        runs only when a unique index on the keys cannot be built (unique_stage_keys.sql, in a
+        savepoint).
         """
-        cur.execute(chart_sql.has_duplicates(entity))
-        row = cur.fetchone()
-        if row is not None and row[0]:
-            cur.execute(chart_sql.dedupe_stage(entity))
+        try:
+            with cur.connection.transaction():
+                cur.execute(chart_sql.unique_stage_keys(entity, stage))
+        except errors.UniqueViolation:
+            cur.execute(chart_sql.dedupe_stage(entity, stage))
             log.info(
                 "batch %s: %s superseded rows of duplicate keys skipped", params["batch_id"], cur.rowcount
             )
-        cur.execute(chart_sql.update(source.name, entity), {**params, "refresh": refresh})
+        cur.execute(chart_sql.update(source.name, entity, stage, retry=retry), {**params, "refresh": refresh})
         updated = cur.rowcount
-        cur.execute(chart_sql.insert(source.name, entity), params)
+        cur.execute(chart_sql.insert(source.name, entity, stage), params)
         return updated + cur.rowcount
+
+    def _retry(
+        self, cur: Cursor, source: SourceConfig, entity: Entity, params: dict[str, Any]
+    ) -> tuple[int, int]:
+        """Re-validate other batches' rows quarantined only for references; returns (retried, promoted)."""
+        reference_rules = [chart_sql.reference_rule(ref) for ref in entity.references]
+        if not reference_rules:
+            return 0, 0
+        cur.execute(chart_sql.retry_candidates(), {**params, "reference_rules": reference_rules})
+        retried = cur.rowcount
+        if retried <= 0:
+            return 0, 0
+        stage = chart_sql.RETRY_STAGE
+        statement, rule_params = chart_sql.stage(source, entity, stage, retry=True)
+        cur.execute(statement, {**rule_params, **params})
+        for check, check_params in chart_sql.self_reference_checks(source, entity, stage):
+            cur.execute(check, check_params)
+        cur.execute(chart_sql.on_stage("recover_quarantine", stage), params)
+        per_batch = cur.fetchall()
+        recovered = sum(int(n) for _, n in per_batch)
+        written = 0
+        if recovered:
+            written = self._upsert(cur, source, entity, params, stage, retry=True)
+        log.info(
+            "%s.%s: retried %s rows quarantined only for references by other batches: %s promoted "
+            "(%s chart rows written) across %s batches, %s still quarantined",
+            source.name,
+            entity.name,
+            retried,
+            recovered,
+            written,
+            len(per_batch),
+            retried - recovered,
+        )
+        return retried, recovered
 
     def _record(self, cur: Cursor, params: dict[str, Any], landed: int, valid: int, rejected: int) -> None:
         """Write the reconciliation into ``pipeline.batches`` (checked against what landing recorded)."""

@@ -3,7 +3,9 @@
 Thin by design: it loads the source YAML at run time (never at DAG parse time), works out the
 interval and calls ``ChartHook.promote``, which does everything set-based in one transaction
 (see ``atlas.hooks.chart``). Valid rows reach ``chart.<source>__<entity>``, the others
-``chart.quarantine`` with every rule they failed; ``pipeline.batches`` gets the counts.
+``chart.quarantine`` with every rule they failed; ``pipeline.batches`` gets the counts. Rows of
+earlier batches quarantined only because their referenced row (e.g. their order) had not arrived
+yet are retried and promoted once it has.
 """
 
 from __future__ import annotations
@@ -67,4 +69,6 @@ class ExploreToChartOperator(BaseOperator):
             "rows_written": result.rows_written,
             "rows_removed": result.rows_removed,
             "columns_added": list(result.columns_added),
+            "rows_retried": result.rows_retried,
+            "rows_recovered": result.rows_recovered,
         }

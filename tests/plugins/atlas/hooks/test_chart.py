@@ -436,3 +436,132 @@ def test_safe_casts_return_null_instead_of_failing(
         query = psycopg.sql.SQL("SELECT pipeline.{}(%s)").format(psycopg.sql.Identifier(function))
         [(result,)] = conn.execute(query, (value,)).fetchall()
     assert result == expected
+
+
+def promote_shop(interval: Interval, *entities: str) -> dict[str, Any]:
+    """Promote shop entities of one interval in reference order; results by entity."""
+    hook = ChartHook()
+    return {entity: hook.promote(SHOP, entity, interval) for entity in entities}
+
+
+def batch_counts(dsn: str, batch: uuid.UUID) -> tuple[int, int, int]:
+    """(rows_landed, rows_promoted, rows_rejected) of a batch."""
+    [row] = fetch(
+        dsn,
+        "SELECT rows_landed, rows_promoted, rows_rejected FROM pipeline.batches WHERE batch_id = %s",
+        batch,
+    )
+    return row
+
+
+def chart_lines(dsn: str) -> list[tuple]:
+    """Every column of chart.shop__order_lines, in key order."""
+    return fetch(dsn, "SELECT * FROM chart.shop__order_lines ORDER BY order_id, line_number")
+
+
+def quarantine_rows(dsn: str) -> list[tuple]:
+    """(batch_id, raw_id, failed_rules) of every chart.quarantine row."""
+    return fetch(dsn, "SELECT batch_id, raw_id, failed_rules FROM chart.quarantine ORDER BY batch_id, raw_id")
+
+
+def test_lines_quarantined_for_a_late_parent_are_promoted_when_it_arrives(fresh_warehouse_dsn: str) -> None:
+    """Lines whose order lands a batch later leave quarantine with the next batch's promotion; counts move."""
+    dsn = fresh_warehouse_dsn
+    land(dsn, "shop", "products", DAY1, [product(5)])
+    land(dsn, "shop", "orders", DAY1, [order(100)])
+    lines1 = land(
+        dsn,
+        "shop",
+        "order_lines",
+        DAY1,
+        [order_line(100, 1), order_line(200, 1), order_line(200, 2, quantity=0)],
+    )
+    first = promote_shop(DAY1, "products", "orders", "order_lines")["order_lines"]
+    assert (first.rows_promoted, first.rows_rejected) == (1, 2)
+    assert batch_counts(dsn, lines1) == (3, 1, 2)
+
+    land(dsn, "shop", "orders", DAY2, [order(200)])
+    lines2 = land(dsn, "shop", "order_lines", DAY2, [order_line(100, 2)])
+    second = promote_shop(DAY2, "orders", "order_lines")["order_lines"]
+
+    # only the row failing nothing but the reference is retried; the one also out of range stays
+    assert (second.rows_retried, second.rows_recovered) == (1, 1)
+    assert fetch(
+        dsn,
+        "SELECT order_id, line_number, _batch_id, _interval_start FROM chart.shop__order_lines ORDER BY 1, 2",
+    ) == [(100, 1, lines1, DAY1.start), (100, 2, lines2, DAY2.start), (200, 1, lines1, DAY1.start)]
+    assert quarantined_rules(dsn, lines1) == [["range:quantity", "reference:orders(order_id)"]]
+    assert batch_counts(dsn, lines1) == (3, 2, 1)
+    assert batch_counts(dsn, lines2) == (1, 1, 0)
+
+    chart_before, quarantine_before = chart_lines(dsn), quarantine_rows(dsn)
+    again = promote_shop(DAY2, "order_lines")["order_lines"]
+    assert (again.rows_retried, again.rows_recovered, again.rows_written) == (0, 0, 0)
+    assert chart_lines(dsn) == chart_before
+    assert quarantine_rows(dsn) == quarantine_before
+    assert (batch_counts(dsn, lines1), batch_counts(dsn, lines2)) == ((3, 2, 1), (1, 1, 0))
+
+    day1_again = promote_shop(DAY1, "order_lines")["order_lines"]
+    assert (day1_again.rows_promoted, day1_again.rows_rejected, day1_again.rows_written) == (2, 1, 0)
+    assert chart_lines(dsn) == chart_before
+    # the same raw row stays quarantined; re-validated now, only its range failure is left
+    [(batch, raw_id, _)] = quarantine_before
+    assert quarantine_rows(dsn) == [(batch, raw_id, ["range:quantity"])]
+    assert (batch_counts(dsn, lines1), batch_counts(dsn, lines2)) == ((3, 2, 1), (1, 1, 0))
+
+
+def test_a_retried_older_row_does_not_overwrite_a_newer_version(fresh_warehouse_dsn: str) -> None:
+    """A quarantined line recovered after a newer version of its key was promoted counts but is not written."""
+    dsn = fresh_warehouse_dsn
+    land(dsn, "shop", "products", DAY1, [product(5)])
+    lines1 = land(dsn, "shop", "order_lines", DAY1, [order_line(200, 1, quantity=1)])
+    promote_shop(DAY1, "products", "orders", "order_lines")
+    assert batch_counts(dsn, lines1) == (1, 0, 1)
+
+    land(dsn, "shop", "orders", DAY2, [order(200)])
+    lines2 = land(dsn, "shop", "order_lines", DAY2, [order_line(200, 1, quantity=5)])
+    result = promote_shop(DAY2, "orders", "order_lines")["order_lines"]
+
+    assert (result.rows_retried, result.rows_recovered) == (1, 1)
+    assert fetch(dsn, "SELECT quantity, _batch_id FROM chart.shop__order_lines") == [(5, lines2)]
+    assert fetch(dsn, "SELECT count(*) FROM chart.quarantine") == [(0,)]
+    assert batch_counts(dsn, lines1) == (1, 1, 0)
+
+
+def test_a_relanded_batch_awaiting_promotion_is_not_retried(fresh_warehouse_dsn: str) -> None:
+    """Quarantine rows of a batch re-landed since its promotion wait for that batch's own promotion."""
+    dsn = fresh_warehouse_dsn
+    land(dsn, "shop", "products", DAY1, [product(5)])
+    land(dsn, "shop", "order_lines", DAY1, [order_line(200, 1)])
+    promote_shop(DAY1, "products", "orders", "order_lines")
+    lines1 = land(dsn, "shop", "order_lines", DAY1, [order_line(200, 1)])  # re-landed: counts reset
+
+    land(dsn, "shop", "orders", DAY2, [order(200)])
+    land(dsn, "shop", "order_lines", DAY2, [])
+    result = promote_shop(DAY2, "orders", "order_lines")["order_lines"]
+
+    assert result.rows_retried == 0
+    assert quarantined_rules(dsn, lines1) == [["reference:orders(order_id)"]]
+    promote_shop(DAY1, "order_lines")
+    assert batch_counts(dsn, lines1) == (1, 1, 0)
+    assert fetch(dsn, "SELECT count(*) FROM chart.quarantine") == [(0,)]
+
+
+def test_retried_versions_of_a_key_from_two_batches_keep_the_later_interval(fresh_warehouse_dsn: str) -> None:
+    """Two quarantined versions of one line recovered together: the later interval's is written, both count."""
+    dsn = fresh_warehouse_dsn
+    day3 = Interval(DAY2.end, DAY2.end + dt.timedelta(days=1))
+    land(dsn, "shop", "products", DAY1, [product(5)])
+    lines1 = land(dsn, "shop", "order_lines", DAY1, [order_line(200, 1, quantity=1)])
+    promote_shop(DAY1, "products", "orders", "order_lines")
+    lines2 = land(dsn, "shop", "order_lines", DAY2, [order_line(200, 1, quantity=2)])
+    promote_shop(DAY2, "order_lines")
+    land(dsn, "shop", "orders", day3, [order(200)])
+    land(dsn, "shop", "order_lines", day3, [])
+
+    result = promote_shop(day3, "orders", "order_lines")["order_lines"]
+
+    assert (result.rows_retried, result.rows_recovered) == (2, 2)
+    assert fetch(dsn, "SELECT quantity, _batch_id FROM chart.shop__order_lines") == [(2, lines2)]
+    assert (batch_counts(dsn, lines1), batch_counts(dsn, lines2)) == ((1, 1, 0), (1, 1, 0))
+    assert fetch(dsn, "SELECT count(*) FROM chart.quarantine") == [(0,)]

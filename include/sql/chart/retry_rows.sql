@@ -1,0 +1,2 @@
+-- The quarantined rows a retry re-validates (retry_candidates.sql).
+{candidates} AS r
