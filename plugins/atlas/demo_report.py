@@ -1,0 +1,131 @@
+"""The printed summary of ``make demo``: what each layer of the warehouse holds after the run."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import psycopg
+from psycopg import sql
+
+# Every statement here is a fixed read-only query of the warehouse catalog and Atlas's own tables.
+_LAYER_TABLES = """
+SELECT n.nspname, count(*) FILTER (WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition),
+       count(*) FILTER (WHERE c.relispartition)
+FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname IN ('explore', 'chart', 'navigate', 'pipeline', 'quality', 'compliance', 'archive')
+  AND c.relkind IN ('r', 'p')
+GROUP BY n.nspname ORDER BY array_position(
+  ARRAY['explore','chart','navigate','pipeline','quality','compliance','archive']::name[], n.nspname)
+"""
+_LANDED = """
+SELECT source_name, entity_name, count(*) FROM explore.raw_data GROUP BY 1, 2 ORDER BY 1, 2
+"""
+_QUARANTINE = """
+SELECT source_name, entity_name, reason, count(*) FROM explore.quarantine
+GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
+"""
+_PARTITIONS = """
+SELECT tableoid::regclass::text, count(*), min(interval_start)::date, max(interval_start)::date
+FROM explore.raw_data GROUP BY 1 ORDER BY 1
+"""
+_BATCHES = """
+SELECT source_name, entity_name, interval_start::date, rows_read, rows_landed, rows_quarantined,
+       rows_promoted, rows_rejected,
+       CASE WHEN rows_read = rows_landed + rows_quarantined
+             AND (rows_promoted IS NULL OR rows_landed = rows_promoted + rows_rejected)
+            THEN 'ok' ELSE 'MISMATCH' END
+FROM pipeline.batches ORDER BY 1, 2, 3
+"""
+_CHART_REJECTS = """
+SELECT source_name, entity_name, rule, count(*)
+FROM chart.quarantine, unnest(failed_rules) AS rule GROUP BY 1, 2, 3 ORDER BY 1, 2, 4 DESC, 3
+"""
+_LAYER_COUNTS = """
+SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname = %s AND c.relkind IN ('r', 'p', 'v') AND NOT c.relispartition
+  AND c.relname NOT LIKE '\\_%%' ORDER BY 1
+"""
+_COUNT = sql.SQL("SELECT count(*) FROM {}")
+_FACT_PARTITIONS = """
+SELECT inhparent::regclass::text, inhrelid::regclass::text
+FROM pg_inherits i JOIN pg_class p ON p.oid = i.inhparent JOIN pg_namespace n ON n.oid = p.relnamespace
+WHERE n.nspname = 'navigate' AND p.relkind = 'p' ORDER BY 1, 2
+"""
+_CUSTOMER_HISTORY = """
+SELECT customer_id, street, city, change_hash, valid_from, valid_to, is_current
+FROM navigate.dim_customer WHERE customer_id = 1 ORDER BY valid_from
+"""
+
+
+def _table(title: str, headers: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
+    print(f"\n{title}")
+    if not rows:
+        print("  (none)")
+        return
+    cells = [[("" if v is None else str(v)) for v in row] for row in rows]
+    widths = [max(len(h), *(len(r[i]) for r in cells)) for i, h in enumerate(headers)]
+    print("  " + "  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)))
+    print("  " + "  ".join("-" * w for w in widths))
+    for row in cells:
+        print("  " + "  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)))
+
+
+def _exists(conn: psycopg.Connection, relation: str) -> bool:
+    return conn.execute("SELECT to_regclass(%s) IS NOT NULL", (relation,)).fetchone()[0]
+
+
+def print_report(dsn: str) -> None:
+    """Print the state of every layer of the warehouse at ``dsn``."""
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        _table(
+            "warehouse schemas", ["schema", "tables", "partitions"], conn.execute(_LAYER_TABLES).fetchall()
+        )
+        _table("explore: rows landed", ["source", "entity", "rows"], conn.execute(_LANDED).fetchall())
+        _table(
+            "explore: quarantined at ingest (unparsable input)",
+            ["source", "entity", "reason", "rows"],
+            conn.execute(_QUARANTINE).fetchall(),
+        )
+        _table(
+            "explore: partitions used",
+            ["partition", "rows", "first interval", "last interval"],
+            conn.execute(_PARTITIONS).fetchall(),
+        )
+        _table(
+            "pipeline: batches and reconciliation (read = landed + quarantined; landed = promoted + rejected)",
+            [
+                "source",
+                "entity",
+                "interval",
+                "read",
+                "landed",
+                "quarantined",
+                "promoted",
+                "rejected",
+                "check",
+            ],
+            conn.execute(_BATCHES).fetchall(),
+        )
+        if _exists(conn, "chart.quarantine"):
+            _table(
+                "chart: rows quarantined by validation, per failed rule",
+                ["source", "entity", "rule", "rows"],
+                conn.execute(_CHART_REJECTS).fetchall(),
+            )
+        for layer in ("chart", "navigate"):
+            counts = [
+                (f"{schema}.{name}", conn.execute(_COUNT.format(sql.Identifier(schema, name))).fetchone()[0])
+                for schema, name in conn.execute(_LAYER_COUNTS, (layer,)).fetchall()
+            ]
+            _table(f"{layer}: rows per table", ["table", "rows"], counts)
+        _table(
+            "navigate: yearly fact partitions",
+            ["table", "partition"],
+            conn.execute(_FACT_PARTITIONS).fetchall(),
+        )
+        if _exists(conn, "navigate.dim_customer"):
+            _table(
+                "navigate.dim_customer: SCD2 history of customer 1 (moved on the second day; PII masked)",
+                ["customer_id", "street", "city", "change_hash", "valid_from", "valid_to", "is_current"],
+                conn.execute(_CUSTOMER_HISTORY).fetchall(),
+            )

@@ -1,0 +1,73 @@
+"""The demo's sample sources, served locally for the length of a demo run.
+
+- ``crm``: CSV files under ``include/sample_data/crm`` (the path ``include/sources/crm.yaml`` reads);
+- ``shop``: the PostgreSQL database ``atlas_shop_source`` on the warehouse's server, connection
+  ``shop_source``;
+- ``support``: the support API on a free loopback port, connection ``support_api``.
+
+All three are generated deterministically (seed 7) for the demo's days, so regenerating them
+gives the same data and the demo stays idempotent.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+from collections.abc import Iterator
+
+import psycopg
+from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+from atlas.constants import INCLUDE_DIR
+
+SAMPLE_START = dt.date(2025, 12, 31)
+SAMPLE_END = dt.date(2026, 1, 2)
+"""The demo's days ``[start, end)``: one per demo interval."""
+SHOP_DATABASE = "atlas_shop_source"
+CRM_DIR = INCLUDE_DIR / "sample_data" / "crm"
+
+
+def _database_dsn(admin_dsn: str, name: str) -> str:
+    with psycopg.connect(admin_dsn, autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    return make_conninfo(admin_dsn, dbname=name)
+
+
+def _airflow_postgres_uri(dsn: str) -> str:
+    """An ``AIRFLOW_CONN_*`` JSON value for a libpq DSN (a socket directory stays the host)."""
+    import json
+
+    params = conninfo_to_dict(dsn)
+    return json.dumps(
+        {
+            "conn_type": "postgres",
+            "host": params.get("host", "127.0.0.1"),
+            "port": int(params.get("port", 5432)),
+            "login": params.get("user", "postgres"),
+            "password": params.get("password", ""),
+            "schema": params["dbname"],
+        }
+    )
+
+
+@contextlib.contextmanager
+def sample_sources(admin_dsn: str, *, regenerate: bool = False) -> Iterator[None]:
+    """Generate the sample sources if needed, serve them, and set their Airflow connections."""
+    from atlas.sample import generate
+    from atlas.sample.api import SupportApiServer
+    from atlas.sample.support import generate_tickets
+
+    if regenerate or not any(CRM_DIR.rglob("*.csv")):
+        files = generate("crm", CRM_DIR, SAMPLE_START, SAMPLE_END)
+        print(f"sample crm: {len(files)} CSV file(s) in {CRM_DIR}")
+    shop_dsn = _database_dsn(admin_dsn, SHOP_DATABASE)
+    counts = generate("shop", shop_dsn, SAMPLE_START, SAMPLE_END)
+    print(f"sample shop: database {SHOP_DATABASE} " + ", ".join(f"{t}={n}" for t, n in counts.items()))
+    os.environ["AIRFLOW_CONN_SHOP_SOURCE"] = _airflow_postgres_uri(shop_dsn)
+    with SupportApiServer(generate_tickets(SAMPLE_START, SAMPLE_END)) as api:
+        os.environ["AIRFLOW_CONN_SUPPORT_API"] = api.connection_uri()
+        print(f"sample support: API at {api.url} ({len(api.tickets)} tickets)")
+        yield
