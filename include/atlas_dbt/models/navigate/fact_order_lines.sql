@@ -29,4 +29,5 @@ from {{ source('chart', 'shop__order_lines') }} as lines
 left join {{ ref('dim_product') }} as products
     on products.product_id = lines.product_id
    and products.valid_to is null
-where {{ interval_filter('lines._interval_start') }}
+where ({{ interval_filter('lines._interval_start') }})
+    {{ not_yet_loaded('lines', ['order_id', 'line_number']) }}

@@ -16,4 +16,5 @@ select
     orders._interval_start,
     now() as loaded_at
 from {{ source('chart', 'shop__orders') }} as orders
-where {{ interval_filter('orders._interval_start') }}
+where ({{ interval_filter('orders._interval_start') }})
+    {{ not_yet_loaded('orders', ['order_id']) }}

@@ -19,4 +19,5 @@ select
     tickets._interval_start,
     now() as loaded_at
 from {{ source('chart', 'support__tickets') }} as tickets
-where {{ interval_filter('tickets._interval_start') }}
+where ({{ interval_filter('tickets._interval_start') }})
+    {{ not_yet_loaded('tickets', ['ticket_id']) }}
