@@ -2,15 +2,15 @@
   SCD Type 2 dimension of CRM customers. A new version is created only when the md5 of the
   business attributes (computed before masking) changes, so re-running an interval with unchanged
   data creates no version. Personal data is masked by its pii hint in crm.yaml.
-  valid_from is the source's updated_at of the version (check strategy with updated_at, dbt >= 1.9),
-  so history tells when a change happened at the source, not when the pipeline ran.
+  valid_from is when the snapshot saw the change, not the source's updated_at: sources change
+  attributes without bumping updated_at, and a check-strategy snapshot keyed on updated_at would
+  then write a zero-length version (tests/include/atlas_dbt: changed attribute, same updated_at).
 -#}
 {% snapshot dim_customer %}
 {{ config(
     unique_key='customer_id',
     strategy='check',
     check_cols=['change_hash'],
-    updated_at='source_updated_at',
     tags=['source_crm'],
     snapshot_meta_column_names={
         'dbt_valid_from': 'valid_from',

@@ -1,15 +1,15 @@
 {#-
   SCD Type 2 dimension of shop products; a new version when the md5 of the business attributes
   changes (a price change is a new version, a re-run with unchanged data is not).
-  valid_from is the source's updated_at of the version (check strategy with updated_at, dbt >= 1.9),
-  so history tells when a change happened at the source, not when the pipeline ran.
+  valid_from is when the snapshot saw the change, not the source's updated_at: sources change
+  attributes without bumping updated_at, and a check-strategy snapshot keyed on updated_at would
+  then write a zero-length version (tests/include/atlas_dbt: changed attribute, same updated_at).
 -#}
 {% snapshot dim_product %}
 {{ config(
     unique_key='product_id',
     strategy='check',
     check_cols=['change_hash'],
-    updated_at='source_updated_at',
     tags=['source_shop'],
     snapshot_meta_column_names={
         'dbt_valid_from': 'valid_from',
