@@ -12,20 +12,16 @@ from __future__ import annotations
 
 import logging
 from functools import cached_property
-from pathlib import Path
 from typing import Any
 
-from airflow.sdk import BaseOperator
-
 from atlas.batches import Interval
-from atlas.config.loader import load_source
-from atlas.constants import ROOT, WAREHOUSE_CONN_ID
 from atlas.hooks.chart import ChartHook
+from atlas.operators.base import SourceEntityOperator
 
 log = logging.getLogger(__name__)
 
 
-class ExploreToChartOperator(BaseOperator):
+class ExploreToChartOperator(SourceEntityOperator):
     """Promote the interval's batch of ``entity`` from ``explore.raw_data`` to its chart table.
 
     :param source_path: the source YAML (relative paths are relative to the project root).
@@ -33,29 +29,14 @@ class ExploreToChartOperator(BaseOperator):
     :param warehouse_conn_id: the warehouse connection.
     """
 
-    template_fields = ("source_path", "entity")
     ui_color = "#c6e2ff"
-
-    def __init__(
-        self,
-        *,
-        source_path: str,
-        entity: str,
-        warehouse_conn_id: str = WAREHOUSE_CONN_ID,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(**kwargs)
-        self.source_path = source_path
-        self.entity = entity
-        self.warehouse_conn_id = warehouse_conn_id
 
     @cached_property
     def hook(self) -> ChartHook:
         return ChartHook(warehouse_conn_id=self.warehouse_conn_id)
 
     def execute(self, context: Any) -> dict[str, Any]:
-        path = Path(self.source_path)
-        source = load_source(path if path.is_absolute() else ROOT / path)
+        source = self.load_config()
         interval = Interval.from_context(context)
         ti = context["ti"]
         log.info("promoting %s.%s for [%s, %s)", source.name, self.entity, interval.start, interval.end)

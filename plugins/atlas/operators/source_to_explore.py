@@ -3,23 +3,19 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 from functools import cached_property
-from pathlib import Path
 from typing import Any
-
-from airflow.sdk import BaseOperator
 
 from atlas.batches import Interval
 from atlas.config.models import SourceConfig
 from atlas.connectors.base import SourceConnector
-from atlas.constants import ROOT, WAREHOUSE_CONN_ID
 from atlas.hooks.warehouse import WarehouseHook
+from atlas.operators.base import SourceEntityOperator
 
 log = logging.getLogger(__name__)
 
 
-class SourceToExploreOperator(BaseOperator):
+class SourceToExploreOperator(SourceEntityOperator):
     """Land one (source, entity, data interval) batch in ``explore.raw_data``, replacing any earlier
     landing of the same interval, and sync the source's row in ``explore.source_systems``.
 
@@ -30,31 +26,11 @@ class SourceToExploreOperator(BaseOperator):
     :param warehouse_conn_id: the Airflow connection of the warehouse.
     """
 
-    template_fields: Sequence[str] = ("source_path", "entity", "warehouse_conn_id")
     ui_color = "#fdf0d5"
-
-    def __init__(
-        self,
-        *,
-        source_path: str,
-        entity: str,
-        warehouse_conn_id: str = WAREHOUSE_CONN_ID,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(**kwargs)
-        self.source_path = source_path
-        self.entity = entity
-        self.warehouse_conn_id = warehouse_conn_id
 
     @cached_property
     def hook(self) -> WarehouseHook:
         return WarehouseHook(warehouse_conn_id=self.warehouse_conn_id)
-
-    def load_config(self) -> SourceConfig:
-        from atlas.config import load_source
-
-        path = Path(self.source_path)
-        return load_source(path if path.is_absolute() else ROOT / path)
 
     def get_connector(self, config: SourceConfig) -> SourceConnector:
         from atlas.connectors import get_connector
