@@ -13,19 +13,20 @@ from atlas.batches import Interval
 from atlas.config.models import Entity, PostgresConnector
 from atlas.connectors.postgres import PostgresSourceConnector
 from atlas.sample.shop import generate_shop
+from tests.fixtures.postgres import PgServer
 
 START = dt.date(2026, 1, 1)
 DAY2 = Interval(dt.datetime(2026, 1, 2, tzinfo=dt.UTC), dt.datetime(2026, 1, 3, tzinfo=dt.UTC))
 
 
 @pytest.fixture
-def shop_dsn(empty_db_dsn: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+def shop_dsn(empty_db_dsn: str, pg_server: PgServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """A database holding three days of the shop sample; ``shop_source`` points at it."""
     generate_shop(empty_db_dsn, START, START + dt.timedelta(days=3))
     with psycopg.connect(empty_db_dsn) as conn:
-        info = conn.info
-        uri = f"postgresql://{info.user}@{info.host}:{info.port}/{info.dbname}"
-    monkeypatch.setenv("AIRFLOW_CONN_SHOP_SOURCE", uri)
+        dbname = conn.info.dbname
+    # the harness's URI form keeps a Unix-socket host (embedded server) in Airflow's host field
+    monkeypatch.setenv("AIRFLOW_CONN_SHOP_SOURCE", pg_server.airflow_uri(dbname))
     return empty_db_dsn
 
 
