@@ -7,8 +7,10 @@ A second run of the same batch (the idempotent re-run) is timed as well.
 
     .venv/bin/python bench/bench_promote.py [--rows 1000000] [--dsn postgresql://...] [--keep]
 
-The navigate step (dbt run of the source's models) is timed by ``time_navigate`` below, once
-helper-6b's dbt models exist.
+Then the navigate step, on a real sample entity: as many CRM customers (11 columns, the rules of
+``include/sources/crm.yaml``) are landed server-side, promoted to ``chart.crm__customers`` and
+snapshotted by the real dbt project into ``navigate.dim_customer`` (SCD2, masked PII) with dbt
+from ``.venv-dbt``; both steps print rows/s, and the dbt subprocess its peak RSS.
 """
 
 from __future__ import annotations
@@ -115,12 +117,81 @@ def _load() -> str:
     return f"{' '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} cores"
 
 
-def time_navigate(dsn: str, source: str) -> float | None:
-    """NAVIGATE STEP (helper-6b): time the dbt run of ``source``'s navigate models here.
+CRM_LAND_SQL = """
+INSERT INTO explore.raw_data
+    (source_name, entity_name, batch_id, interval_start, record_key, payload, payload_checksum, source_location)
+SELECT 'crm', 'customers', %(batch_id)s, %(interval_start)s, p ->> 'customer_id', p, md5(p::text), 'bench'
+  FROM (
+        SELECT jsonb_build_object(
+                   'customer_id', g::text,
+                   'first_name', (ARRAY['Anna', 'Ben', 'Chloe', 'David', 'Emma'])[1 + g %% 5],
+                   'last_name', (ARRAY['Meyer', 'Dubois', 'Jansen', 'Smith', 'Garcia'])[1 + g %% 5],
+                   'email', 'customer' || g || '@example.com',
+                   'phone', '+49 30 ' || lpad((g %% 10000000)::text, 7, '0'),
+                   'street', (g %% 200 + 1)::text || ' Main Street',
+                   'city', (ARRAY['Berlin', 'Paris', 'Utrecht', 'London', 'Madrid'])[1 + g %% 5],
+                   'postal_code', lpad((g %% 99999)::text, 5, '0'),
+                   'country', (ARRAY['DE', 'FR', 'NL', 'GB', 'ES'])[1 + g %% 5],
+                   'birth_date', to_char(date '1950-01-01' + (g %% 20000), 'YYYY-MM-DD'),
+                   'updated_at', '2026-01-01T12:00:00Z'
+               ) AS p
+          FROM generate_series(1, %(rows)s) AS g
+       ) AS s
+"""
 
-    Return the seconds it took, or None while the dbt models do not exist yet.
-    """
-    return None
+
+def time_navigate(dsn: str, rows: int) -> None:
+    """Explore -> chart -> navigate for ``rows`` CRM customers; prints rows/s of each step."""
+    import subprocess
+
+    import psycopg
+
+    from atlas.batches import Interval, batch_id
+    from atlas.config.loader import load_source
+    from atlas.dbt_env import dbt_executable, dbt_project_dir
+    from atlas.hooks.chart import ChartHook
+
+    crm = load_source(ROOT / "include" / "sources" / "crm.yaml")
+    interval = Interval(dt.datetime(2026, 1, 1, tzinfo=dt.UTC), dt.datetime(2026, 1, 2, tzinfo=dt.UTC))
+    batch = batch_id("crm", "customers", interval)
+    with psycopg.connect(dsn) as conn:
+        conn.execute("SELECT pipeline.ensure_partition('explore.raw_data', 'month', %s)", (interval.start,))
+        conn.execute(CRM_LAND_SQL, {"batch_id": batch, "interval_start": interval.start, "rows": rows})
+        conn.execute("ANALYZE explore.raw_data")
+    result = ChartHook().promote(crm, "customers", interval)
+    print(
+        f"explore -> chart, crm.customers (11 columns, crm.yaml rules): {result.rows_promoted:,} promoted, "
+        f"{result.rows_rejected:,} rejected in {result.seconds:.2f}s = {result.rows_per_second:,.0f} rows/s"
+    )
+    info = psycopg.conninfo.conninfo_to_dict(dsn)
+    env = {
+        **os.environ,
+        "ATLAS_DBT_HOST": info.get("host", "127.0.0.1"),
+        "ATLAS_DBT_PORT": str(info.get("port", 5432)),
+        "ATLAS_DBT_USER": info.get("user", "postgres"),
+        "ATLAS_DBT_PASSWORD": info.get("password", ""),
+        "ATLAS_DBT_DBNAME": info["dbname"],
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
+    work = tempfile.mkdtemp(prefix="atlas-bench-dbt-")
+    command = [
+        str(dbt_executable()), "snapshot", "--select", "dim_customer",
+        "--project-dir", str(dbt_project_dir()), "--profiles-dir", str(dbt_project_dir()),
+        "--target-path", work, "--log-path", work,
+        "--vars", f"{{interval_start: '{interval.start.isoformat()}', interval_end: '{interval.end.isoformat()}'}}",
+    ]  # fmt: skip
+    started = time.perf_counter()
+    done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    seconds = time.perf_counter() - started
+    if done.returncode != 0:
+        raise RuntimeError(f"dbt snapshot failed:\n{done.stdout[-3000:]}")
+    with psycopg.connect(dsn) as conn:
+        versions = conn.execute("SELECT count(*) FROM navigate.dim_customer").fetchone()[0]
+    dbt_mib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    print(
+        f"chart -> navigate, dbt snapshot dim_customer (SCD2, masked PII): {versions:,} versions in "
+        f"{seconds:.2f}s = {versions / seconds:,.0f} rows/s (dbt process start included; peak RSS of dbt {dbt_mib:.0f} MiB)"
+    )
 
 
 def _create_database(admin_dsn: str, name: str) -> str:
@@ -207,11 +278,7 @@ def main() -> int:
             f"physical baseline (cast-only INSERT ... SELECT, no validation, temp table): {baseline:.2f}s "
             f"= {args.rows / baseline:,.0f} rows/s"
         )
-        navigate_seconds = time_navigate(dsn, source.name)
-        print(
-            "navigate (dbt run): "
-            + (f"{navigate_seconds:.2f}s" if navigate_seconds is not None else "not timed yet (helper-6b)")
-        )
+        time_navigate(dsn, args.rows)
         print(f"load average after: {_load()}")
         peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(f"peak RSS of this process: {peak_mib:.0f} MiB")
