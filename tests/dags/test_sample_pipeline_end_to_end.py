@@ -198,3 +198,23 @@ def test_facts_of_two_years_land_in_two_partitions(pipeline: dict[str, Any]) -> 
         )
     assert set(partitions) == {"navigate.fact_orders_p2025", "navigate.fact_orders_p2026"}
     assert all(count > 0 for count in partitions.values())
+
+
+@pytest.mark.parametrize(
+    ("relation", "readable"),
+    [
+        pytest.param("navigate.dim_customer", True, id="navigate-dimension"),
+        pytest.param("navigate.fact_orders", True, id="navigate-fact"),
+        pytest.param("chart.crm__customers", False, id="chart"),
+        pytest.param("explore.raw_data", False, id="explore"),
+    ],
+)
+def test_analyst_role_reads_navigate_only(pipeline: dict[str, Any], relation: str, readable: bool) -> None:
+    """atlas_read reads the tables dbt built in navigate and nothing upstream of it."""
+    with psycopg.connect(pipeline["dsn"]) as conn:
+        conn.execute("SET ROLE atlas_read")
+        if readable:
+            assert conn.execute(f"SELECT count(*) FROM {relation}").fetchone()[0] > 0
+        else:
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                conn.execute(f"SELECT count(*) FROM {relation}")
