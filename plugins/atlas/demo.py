@@ -23,7 +23,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
-from psycopg import sql
 
 from atlas.constants import ROOT, SOURCES_DIR, WAREHOUSE_CONN_ID
 
@@ -73,18 +72,13 @@ def _warehouse() -> Iterator[tuple[str, str, bool]]:
         f"warehouse: embedded PostgreSQL in {DEMO_DIR / 'pgdata'} (started in {time.perf_counter() - started:.1f}s)"
     )
     try:
-        _create_database_if_missing(server.admin_dsn, WAREHOUSE_DATABASE)
+        from atlas.demo_sources import database_dsn
+
+        database_dsn(server.admin_dsn, WAREHOUSE_DATABASE)
         os.environ[f"AIRFLOW_CONN_{WAREHOUSE_CONN_ID.upper()}"] = server.airflow_uri(WAREHOUSE_DATABASE)
         yield server.dsn(WAREHOUSE_DATABASE), server.admin_dsn, True
     finally:
         server.close()
-
-
-def _create_database_if_missing(admin_dsn: str, name: str) -> None:
-    with psycopg.connect(admin_dsn, autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
-        if not exists:
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
 
 
 def _airflow_metadata() -> None:

@@ -21,6 +21,7 @@ from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from atlas.constants import INCLUDE_DIR
+from atlas.embedded_pg import uri
 
 SAMPLE_START = dt.date(2025, 12, 31)
 SAMPLE_END = dt.date(2026, 1, 2)
@@ -29,28 +30,12 @@ SHOP_DATABASE = "atlas_shop_source"
 CRM_DIR = INCLUDE_DIR / "sample_data" / "crm"
 
 
-def _database_dsn(admin_dsn: str, name: str) -> str:
+def database_dsn(admin_dsn: str, name: str) -> str:
+    """The DSN of database ``name`` on the server of ``admin_dsn``, creating the database if missing."""
     with psycopg.connect(admin_dsn, autocommit=True) as conn:
         if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     return make_conninfo(admin_dsn, dbname=name)
-
-
-def _airflow_postgres_uri(dsn: str) -> str:
-    """An ``AIRFLOW_CONN_*`` JSON value for a libpq DSN (a socket directory stays the host)."""
-    import json
-
-    params = conninfo_to_dict(dsn)
-    return json.dumps(
-        {
-            "conn_type": "postgres",
-            "host": params.get("host", "127.0.0.1"),
-            "port": int(params.get("port", 5432)),
-            "login": params.get("user", "postgres"),
-            "password": params.get("password", ""),
-            "schema": params["dbname"],
-        }
-    )
 
 
 @contextlib.contextmanager
@@ -63,10 +48,11 @@ def sample_sources(admin_dsn: str, *, regenerate: bool = False) -> Iterator[None
     if regenerate or not any(CRM_DIR.rglob("*.csv")):
         files = generate("crm", CRM_DIR, SAMPLE_START, SAMPLE_END)
         print(f"sample crm: {len(files)} CSV file(s) in {CRM_DIR}")
-    shop_dsn = _database_dsn(admin_dsn, SHOP_DATABASE)
+    shop_dsn = database_dsn(admin_dsn, SHOP_DATABASE)
     counts = generate("shop", shop_dsn, SAMPLE_START, SAMPLE_END)
     print(f"sample shop: database {SHOP_DATABASE} " + ", ".join(f"{t}={n}" for t, n in counts.items()))
-    os.environ["AIRFLOW_CONN_SHOP_SOURCE"] = _airflow_postgres_uri(shop_dsn)
+    # the URI form that keeps a Unix-socket host (embedded server) in Airflow's host field
+    os.environ["AIRFLOW_CONN_SHOP_SOURCE"] = uri(conninfo_to_dict(shop_dsn), host_in_authority=True)
     with SupportApiServer(generate_tickets(SAMPLE_START, SAMPLE_END)) as api:
         os.environ["AIRFLOW_CONN_SUPPORT_API"] = api.connection_uri()
         print(f"sample support: API at {api.url} ({len(api.tickets)} tickets)")
