@@ -35,4 +35,4 @@ ENV ATLAS_DBT_EXECUTABLE=/usr/local/airflow/.venv-dbt/bin/dbt \
 # project and its profiles.yml (include/atlas_dbt, owned by the dbt part of Atlas) must parse.
 RUN cd include/atlas_dbt \
     && "$ATLAS_DBT_EXECUTABLE" parse --profiles-dir . --target-path target \
-    && cd ../.. && PYTHONPATH=plugins python -m atlas.dbt_manifest split
+    && cd ../.. && PYTHONPATH=plugins python -m atlas.dbt.manifest split

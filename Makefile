@@ -56,7 +56,7 @@ $(MANIFEST): $(STAMP) $(DBT_FILES)
 
 # One small manifest per source, so each DAG's Cosmos group renders from its own slice.
 $(SLICES): $(MANIFEST)
-	$(PY) -m atlas.dbt_manifest split
+	$(PY) -m atlas.dbt.manifest split
 	@touch $(SLICES)
 
 setup: $(STAMP) $(MANIFEST) $(SLICES)  ## create the three venvs from the lock files and build the dbt manifest (idempotent)
@@ -71,7 +71,7 @@ migrate: setup  ## apply sql/ migrations to the atlas_warehouse connection
 	$(PY) -m atlas.cli migrate
 
 demo: setup  ## run the whole pipeline on the sample sources and print what happened
-	$(PY) -m atlas.cli demo
+	$(PY) -m atlas_dev demo
 
 lint: setup  ## ruff lint + format check
 	$(VENV)/bin/ruff check .

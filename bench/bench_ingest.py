@@ -159,7 +159,7 @@ def render_raw_file(csv_path: Path, out: Path) -> None:
     import uuid
 
     from atlas.connectors.base import Chunk
-    from atlas.hooks.batch_writer import BatchWriter
+    from atlas.batch_writer import BatchWriter
 
     class FileCopy:
         def __init__(self, handle):

@@ -7,7 +7,7 @@ Method. Builds disposable project roots (``ATLAS_ROOT``) whose ``dags/``, ``plug
 sources under new names (``crm_001`` …), and whose dbt manifest gives every copy clones of the
 dbt nodes (models, snapshots, their tests) of the sample it copies, tagged ``source_<copy>``: the
 manifest grows with the sources as a real project's does, and each generated DAG renders its own
-Cosmos navigate group exactly as the samples do. Then ``python -m atlas.dbt_manifest split`` cuts
+Cosmos navigate group exactly as the samples do. Then ``python -m atlas.dbt.manifest split`` cuts
 it per source, as ``make setup`` does. Each case is one DagBag fill over dags/ in a fresh
 interpreter:
 
@@ -69,8 +69,8 @@ import datetime as dt, json, sys, time
 from pathlib import Path
 from airflow.sdk import DAG
 from atlas.config.loader import load_source, source_files
-from atlas.dbt_env import manifest_path
-from atlas.factory.dbt import build_navigate_group, render_navigate_group, source_tag
+from atlas.dbt.project import manifest_path
+from atlas.dbt.task_group import build_navigate_group, render_navigate_group, source_tag
 configs = [load_source(p) for p in source_files(Path(sys.argv[1]))]
 full_count = int(sys.argv[2])
 start = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
@@ -131,7 +131,7 @@ def build_root(base: Path, count: int, *, dbt: str) -> tuple[Path, Path]:
     _copy_dbt_project(root, copies if dbt != "none" else {})
     if dbt in ("none", "split"):
         split = subprocess.run(
-            [sys.executable, "-m", "atlas.dbt_manifest", "split"],
+            [sys.executable, "-m", "atlas.dbt.manifest", "split"],
             env=_env(root, sources, base),
             capture_output=True,
             text=True,

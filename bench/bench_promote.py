@@ -148,7 +148,7 @@ def time_navigate(dsn: str, rows: int) -> None:
 
     from atlas.batches import Interval, batch_id
     from atlas.config.loader import load_source
-    from atlas.dbt_env import dbt_executable, dbt_project_dir
+    from atlas.dbt.project import dbt_executable, dbt_project_dir
     from atlas.hooks.chart import ChartHook
 
     crm = load_source(ROOT / "include" / "sources" / "crm.yaml")

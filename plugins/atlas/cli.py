@@ -1,4 +1,4 @@
-"""Command line used by the Makefile: ``python -m atlas.cli migrate|status|demo``.
+"""Command line used by the Makefile: ``python -m atlas.cli migrate|status``.
 
 The warehouse is always the Airflow connection ``atlas_warehouse``
 (``AIRFLOW_CONN_ATLAS_WAREHOUSE=postgresql://…``), exactly as DAGs see it.
@@ -33,20 +33,11 @@ def _status(_: argparse.Namespace) -> int:
     return 0
 
 
-def _demo(args: argparse.Namespace) -> int:
-    from atlas.demo import run_demo
-
-    return run_demo(reset_samples=args.regenerate)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="atlas", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("migrate", help="apply sql/ migrations to atlas_warehouse").set_defaults(func=_migrate)
     sub.add_parser("status", help="list applied and pending migrations").set_defaults(func=_status)
-    demo = sub.add_parser("demo", help="run the pipeline on the bundled sample sources")
-    demo.add_argument("--regenerate", action="store_true", help="rewrite the sample data first")
-    demo.set_defaults(func=_demo)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:

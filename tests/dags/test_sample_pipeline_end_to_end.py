@@ -18,8 +18,8 @@ import psycopg
 import pytest
 
 from atlas.constants import SOURCES_DIR
-from atlas.sample import generate
-from atlas.sample.crm import MOVING_CUSTOMER_ID
+from atlas_dev.sample import generate
+from atlas_dev.sample.crm import MOVING_CUSTOMER_ID
 from tests.fixtures.postgres import PgServer, new_database_name
 from tests.fixtures.warehouse import WAREHOUSE_CONN_ENV, WarehouseTemplate, clone_warehouse
 

@@ -121,6 +121,15 @@ class Pagination(StrEnum):
     NONE = "none"
 
 
+class History(StrEnum):
+    """What ``navigate`` keeps of an entity (read by the dbt generator, ``atlas.dbt.generate``)."""
+
+    NONE = "none"
+    """Only the current state: a view ``navigate.<source>__<entity>`` over the masked staging model."""
+    SCD2 = "scd2"
+    """Also a Type 2 history: a dbt snapshot ``navigate.<source>__<entity>_history``."""
+
+
 class Column(_Model):
     """One column of an entity: its type and the rules a value must pass to reach ``chart``."""
 
@@ -201,6 +210,8 @@ class Entity(_Model):
     columns: list[Column] = Field(min_length=1)
     references: list[Reference] = []
     """References to other entities of this source, checked on promotion to ``chart``."""
+    history: History = History.NONE
+    """``scd2`` asks ``navigate`` for a Type 2 history of the entity besides its current state."""
 
     # --- where the connector finds the entity (which of these apply depends on the connector) ---
     path: str | None = None

@@ -19,15 +19,15 @@ def get_connector(config: SourceConfig) -> SourceConnector:
     """The connector reading ``config``'s source system (one instance per extract)."""
     connector = config.connector
     if connector.type is ConnectorType.FILES:
-        from atlas.connectors.files import FilesSourceConnector
+        from atlas.connectors.files.reader import FilesSourceConnector
 
         return FilesSourceConnector(connector)
     if connector.type is ConnectorType.POSTGRES:
-        from atlas.connectors.postgres import PostgresSourceConnector
+        from atlas.connectors.postgres.reader import PostgresSourceConnector
 
         return PostgresSourceConnector(connector)
     if connector.type is ConnectorType.HTTP:
-        from atlas.connectors.http import HttpSourceConnector
+        from atlas.connectors.http.reader import HttpSourceConnector
 
         return HttpSourceConnector(connector)
     raise ValueError(f"unknown connector type {connector.type!r}")

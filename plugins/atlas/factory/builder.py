@@ -187,13 +187,13 @@ def _after_promote(config: SourceConfig, promotes: dict[str, BaseOperator]) -> S
 
 
 def _navigate_group(config: SourceConfig, dag: DAG) -> TaskGroup | None:
-    """The dbt (Cosmos) task group promoting to ``navigate``, when ``atlas.factory.dbt`` provides one."""
+    """The dbt (Cosmos) task group promoting to ``navigate``, when ``atlas.dbt.task_group`` provides one."""
     try:
-        from atlas.factory.dbt import build_navigate_group
+        from atlas.dbt.task_group import build_navigate_group
     except ModuleNotFoundError as exc:
-        if exc.name not in ("atlas.factory.dbt",):
+        if exc.name not in ("atlas.dbt.task_group",):
             raise
-        log.warning("%s: atlas.factory.dbt is not installed; the DAG has no navigate task group", dag.dag_id)
+        log.warning("%s: atlas.dbt.task_group is not installed; the DAG has no navigate task group", dag.dag_id)
         return None
     return build_navigate_group(config, dag=dag)
 

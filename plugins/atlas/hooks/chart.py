@@ -48,7 +48,7 @@ from typing import Any, TypeVar
 from airflow.providers.postgres.hooks.postgres import PostgresHook
 from psycopg import Cursor, errors, sql
 
-from atlas import chart_sql
+from atlas.sql import chart as chart_sql
 from atlas.batches import Interval, batch_id
 from atlas.config.models import Entity, SourceConfig
 from atlas.constants import WAREHOUSE_CONN_ID, Schema

@@ -29,7 +29,7 @@ from atlas.config.models import SourceConfig
 from atlas.connectors.base import Chunk, Watermark
 from atlas.constants import SOURCES_DIR, WAREHOUSE_CONN_ID, PartitionGrain, Schema
 from atlas.exceptions import IngestError, PartitionError, SourceConfigError
-from atlas.hooks.batch_writer import LOG_EVERY_ROWS, BatchResult, BatchWriter
+from atlas.batch_writer import LOG_EVERY_ROWS, BatchResult, BatchWriter
 from atlas.sql import load_sql
 
 log = logging.getLogger(__name__)

@@ -27,7 +27,7 @@ from atlas.batches import Interval, batch_id
 from atlas.config.loader import load_source
 from atlas.config.models import SourceConfig
 from atlas.constants import DBT_PROJECT_DIR, SOURCES_DIR
-from atlas.dbt_env import dbt_executable
+from atlas.dbt.project import dbt_executable
 
 log = logging.getLogger(__name__)
 

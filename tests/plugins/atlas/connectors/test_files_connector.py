@@ -16,8 +16,8 @@ import pytest
 from atlas.batches import Interval
 from atlas.config.models import Entity, FilesConnector
 from atlas.connectors.base import Chunk
-from atlas.connectors.files import FilesSourceConnector
-from atlas.sample.crm import BROKEN_LINE_KINDS, generate_crm
+from atlas.connectors.files.reader import FilesSourceConnector
+from atlas_dev.sample.crm import BROKEN_LINE_KINDS, generate_crm
 
 HEADER = b"id,name,city\n"
 DAY = dt.datetime(2026, 1, 2, tzinfo=dt.UTC)
@@ -231,7 +231,7 @@ def test_s3_large_csv_is_streamed_in_chunks(s3_bucket: str) -> None:
 
 def test_csv_fast_and_row_by_row_paths_agree(tmp_path: Path) -> None:
     """Small blocks (mostly clean: parsed whole) read exactly like one dirty block (row by row)."""
-    from atlas.connectors.csv_reader import CsvReader
+    from atlas.connectors.files.csv_reader import CsvReader
 
     lines = [f"{i},name {i},{'' if i % 3 else 'Oslo'}\n".encode() for i in range(1, 400)]
     lines[40] = b"41,wide,row,extra\n"

@@ -10,10 +10,10 @@ import pytest
 
 from atlas.batches import Interval
 from atlas.config.models import Entity, HttpConnector
-from atlas.connectors.http import HttpSourceConnector
+from atlas.connectors.http.reader import HttpSourceConnector
 from atlas.exceptions import ConnectorError
-from atlas.sample.api import SupportApiServer
-from atlas.sample.support import Ticket, generate_tickets
+from atlas_dev.sample.api import SupportApiServer
+from atlas_dev.sample.support import Ticket, generate_tickets
 
 START = dt.date(2026, 1, 1)
 DAY2 = Interval(dt.datetime(2026, 1, 2, tzinfo=dt.UTC), dt.datetime(2026, 1, 3, tzinfo=dt.UTC))

@@ -11,8 +11,8 @@ import pytest
 
 from atlas.batches import Interval
 from atlas.config.models import Entity, PostgresConnector
-from atlas.connectors.postgres import PostgresSourceConnector
-from atlas.sample.shop import generate_shop
+from atlas.connectors.postgres.reader import PostgresSourceConnector
+from atlas_dev.sample.shop import generate_shop
 from tests.fixtures.postgres import PgServer
 
 START = dt.date(2026, 1, 1)

@@ -12,10 +12,10 @@ import psycopg
 import pytest
 
 from atlas.constants import SOURCES_DIR
-from atlas.dbt_manifest import main as manifest_cli
-from atlas.dbt_manifest import resolve_slices, slices_dir, split_manifest
+from atlas.dbt.manifest import main as manifest_cli
+from atlas.dbt.manifest import resolve_slices, slices_dir, split_manifest
 from atlas.exceptions import DbtProjectError
-from atlas.factory.dbt import (
+from atlas.dbt.task_group import (
     INTERVAL_VARS,
     InvocationMode,
     build_navigate_group,
@@ -201,7 +201,7 @@ def test_stale_slices_are_ignored(manifest, tmp_path, monkeypatch):
 
 
 def test_the_split_command_reports_a_missing_manifest(tmp_path, capsys):
-    """``python -m atlas.dbt_manifest split`` without a manifest exits 2 saying to run make setup."""
+    """``python -m atlas.dbt.manifest split`` without a manifest exits 2 saying to run make setup."""
     assert manifest_cli(["split", "--manifest", str(tmp_path / "manifest.json")]) == 2
     assert "make setup" in capsys.readouterr().err
 
@@ -243,7 +243,7 @@ def run_shop_dag(session_dirs, manifest: Path, dsn: str, dag_id: str):
         from airflow.sdk import DAG, CronDataIntervalTimetable
 
         from atlas.config.loader import load_source
-        from atlas.factory.dbt import build_navigate_group
+        from atlas.dbt.task_group import build_navigate_group
 
         with DAG(
             {dag_id!r},

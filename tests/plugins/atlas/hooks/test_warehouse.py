@@ -335,7 +335,7 @@ _AMBIGUOUS = [",", "],["]
 
 
 def _csv_chunk(header: list[str], rows: list[tuple[str, ...]], name: str = "dir/f%s.csv"):
-    from atlas.connectors.csv_reader import CsvChunk
+    from atlas.connectors.files.csv_reader import CsvChunk
 
     chunk = CsvChunk(header, name)
     chunk.rows = list(rows)
@@ -344,7 +344,7 @@ def _csv_chunk(header: list[str], rows: list[tuple[str, ...]], name: str = "dir/
 
 
 def _written(chunk: Chunk, key: tuple[str, ...]) -> tuple[bytes, str, int]:
-    from atlas.hooks.batch_writer import BatchWriter
+    from atlas.batch_writer import BatchWriter
 
     buffer = _Buffer()
     writer = BatchWriter(
@@ -423,7 +423,7 @@ def test_csv_file_lands_with_record_checksums(
     """CSV rows landed through the reader carry md5 of their sorted-key orjson payloads."""
     import csv
 
-    from atlas.connectors.csv_reader import CsvReader
+    from atlas.connectors.files.csv_reader import CsvReader
 
     path = tmp_path / "f.csv"
     with path.open("w", newline="", encoding="utf-8") as handle:

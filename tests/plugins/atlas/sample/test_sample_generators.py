@@ -10,12 +10,12 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from atlas.sample import generate
-from atlas.sample.bench import BENCH_COLUMNS, write_bench_csv
-from atlas.sample.cli import main
-from atlas.sample.crm import COLUMNS, MOVING_CUSTOMER_ID, customer_file, generate_crm
-from atlas.sample.shop import build_shop
-from atlas.sample.support import generate_tickets
+from atlas_dev.sample import generate
+from atlas_dev.sample.bench import BENCH_COLUMNS, write_bench_csv
+from atlas_dev.sample.cli import main
+from atlas_dev.sample.crm import COLUMNS, MOVING_CUSTOMER_ID, customer_file, generate_crm
+from atlas_dev.sample.shop import build_shop
+from atlas_dev.sample.support import generate_tickets
 
 START, END = dt.date(2026, 1, 1), dt.date(2026, 1, 4)
 
@@ -127,7 +127,7 @@ def test_csv_bench_is_deterministic(tmp_path: Path) -> None:
 
 
 def test_cli_generates_crm(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """``python -m atlas.sample crm`` writes one file per day of [start, end)."""
+    """``python -m atlas_dev.sample crm`` writes one file per day of [start, end)."""
     code = main(
         ["crm", "--out", str(tmp_path), "--start", "2026-01-01", "--end", "2026-01-03", "--no-bad-rows"]
     )

@@ -7,8 +7,8 @@ import datetime as dt
 import pytest
 import requests
 
-from atlas.sample.api import SupportApiServer
-from atlas.sample.support import generate_tickets
+from atlas_dev.sample.api import SupportApiServer
+from atlas_dev.sample.support import generate_tickets
 
 TICKETS = generate_tickets(dt.date(2026, 1, 1), dt.date(2026, 1, 3), bad_rows=False)
 DAY1 = {"updated_from": "2026-01-01T00:00:00Z", "updated_to": "2026-01-02T00:00:00Z", "page_size": "10"}

@@ -3,7 +3,7 @@
 ``generate(name, target, start, end)`` fills one source for the days ``[start, end)`` (``end``
 excluded, like a data interval): ``crm`` and ``support`` write files under a folder, ``shop``
 fills a PostgreSQL database given by DSN. The same seed gives byte-identical output; nothing is
-downloaded. ``python -m atlas.sample --help`` is the command line.
+downloaded. ``python -m atlas_dev.sample --help`` is the command line.
 """
 
 from __future__ import annotations
@@ -32,15 +32,15 @@ def generate(
     """
     options = {"seed": seed, "scale": scale, "bad_rows": bad_rows}
     if name == "crm":
-        from atlas.sample.crm import generate_crm
+        from atlas_dev.sample.crm import generate_crm
 
         return generate_crm(Path(target), start, end, **options)
     if name == "shop":
-        from atlas.sample.shop import generate_shop
+        from atlas_dev.sample.shop import generate_shop
 
         return generate_shop(str(target), start, end, **options)
     if name == "support":
-        from atlas.sample.support import generate_support
+        from atlas_dev.sample.support import generate_support
 
         return generate_support(Path(target), start, end, **options)
     raise ValueError(f"unknown sample source {name!r}: choose one of {', '.join(SOURCES)}")

@@ -3,7 +3,7 @@
 Every model and snapshot of ``include/atlas_dbt`` carries the tag ``source_<name>``; a source's
 DAG renders only its own nodes (``select=["tag:source_<name>"]``) from its slice of the manifest
 built at setup (``LoadMode.DBT_MANIFEST``: no ``dbt ls`` at DAG-parse time; one small manifest per
-source, :mod:`atlas.dbt_manifest`, so parsing N source DAGs does not cost N full manifests). dbt lives in its own venv,
+source, :mod:`atlas.dbt.manifest`, so parsing N source DAGs does not cost N full manifests). dbt lives in its own venv,
 so Cosmos invokes it as a subprocess. Tests run after each model (``TestBehavior.AFTER_EACH``):
 a failing test at severity error fails its test task and so the DAG run. Each task passes the
 run's data interval as the dbt vars ``interval_start`` / ``interval_end``.
@@ -35,8 +35,8 @@ from cosmos.profiles import PostgresUserPasswordProfileMapping
 
 from atlas.config.models import SourceConfig
 from atlas.constants import WAREHOUSE_CONN_ID, Schema
-from atlas.dbt_env import dbt_executable, dbt_project_dir
-from atlas.dbt_manifest import resolve_slices
+from atlas.dbt.project import dbt_executable, dbt_project_dir
+from atlas.dbt.manifest import resolve_slices
 
 if TYPE_CHECKING:
     from airflow.sdk import DAG
@@ -64,7 +64,7 @@ def build_navigate_group(
     """The Cosmos task group of the source's dbt nodes, or ``None`` when it has none.
 
     ``manifest`` defaults to ``include/atlas_dbt/target/manifest.json``; Cosmos reads the
-    source's slice of it (``target/manifests/source_<name>.json``, see :mod:`atlas.dbt_manifest`),
+    source's slice of it (``target/manifests/source_<name>.json``, see :mod:`atlas.dbt.manifest`),
     not the whole project. A missing manifest raises :class:`~atlas.exceptions.DbtProjectError`
     telling to run ``make setup``.
     """

@@ -1,11 +1,11 @@
-"""The command line of the sample generators: ``python -m atlas.sample <crm|shop|support|csv-bench> ...``.
+"""The command line of the sample generators: ``python -m atlas_dev.sample <crm|shop|support|csv-bench> ...``.
 
 Examples::
 
-    python -m atlas.sample crm --out include/sample_data/crm --start 2026-01-01 --end 2026-01-08
-    python -m atlas.sample shop --dsn postgresql://postgres@127.0.0.1/shop --start 2026-01-01 --end 2026-01-08
-    python -m atlas.sample support --out include/sample_data/support --start 2026-01-01 --end 2026-01-08 --serve
-    python -m atlas.sample csv-bench --out /tmp/bench.csv --rows 10000000
+    python -m atlas_dev.sample crm --out include/sample_data/crm --start 2026-01-01 --end 2026-01-08
+    python -m atlas_dev.sample shop --dsn postgresql://postgres@127.0.0.1/shop --start 2026-01-01 --end 2026-01-08
+    python -m atlas_dev.sample support --out include/sample_data/support --start 2026-01-01 --end 2026-01-08 --serve
+    python -m atlas_dev.sample csv-bench --out /tmp/bench.csv --rows 10000000
 
 ``--end`` is excluded (``[start, end)``, like a data interval).
 """
@@ -17,12 +17,12 @@ import datetime as dt
 import time
 from pathlib import Path
 
-from atlas.sample import generate
+from atlas_dev.sample import generate
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m atlas.sample", description="Generate the Atlas sample sources."
+        prog="python -m atlas_dev.sample", description="Generate the Atlas sample sources."
     )
     commands = parser.add_subparsers(dest="command", required=True)
     for name in ("crm", "shop", "support"):
@@ -48,7 +48,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _serve(path: Path, port: int, token: str | None) -> None:
-    from atlas.sample.api import DEFAULT_TOKEN, SupportApiServer
+    from atlas_dev.sample.api import DEFAULT_TOKEN, SupportApiServer
 
     with SupportApiServer.from_jsonl(path, port=port, token=token or DEFAULT_TOKEN) as server:
         print(f"serving {len(server.tickets)} tickets at {server.url}/api/v1/tickets")
@@ -65,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     started = time.perf_counter()
     if args.command == "csv-bench":
-        from atlas.sample.bench import write_bench_csv
+        from atlas_dev.sample.bench import write_bench_csv
 
         size = write_bench_csv(args.out, args.rows, seed=args.seed)
         elapsed = time.perf_counter() - started

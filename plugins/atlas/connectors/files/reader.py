@@ -24,7 +24,7 @@ import orjson
 from atlas.batches import Interval
 from atlas.config.models import Entity, FileFormat, FilesConnector, FileSelection
 from atlas.connectors.base import DEFAULT_CHUNK_ROWS, Chunk, Watermark
-from atlas.connectors.csv_reader import CsvReader, decode_reject, line_reject
+from atlas.connectors.files.csv_reader import CsvReader, decode_reject, line_reject
 from atlas.connectors.values import jsonable
 from atlas.constants import ROOT
 from atlas.exceptions import ConnectorError

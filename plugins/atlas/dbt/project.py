@@ -5,7 +5,7 @@ invokes it as a subprocess. The manifest is built once at setup, without a datab
 
     cd include/atlas_dbt && ../../.venv-dbt/bin/dbt parse --profiles-dir . --target-path target
 
-then cut into one small manifest per source (:mod:`atlas.dbt_manifest`), from which DAGs
+then cut into one small manifest per source (:mod:`atlas.dbt.manifest`), from which DAGs
 render (``LoadMode.DBT_MANIFEST``): no ``dbt ls`` at DAG-parse time.
 """
 
@@ -55,9 +55,9 @@ def require_manifest(path: Path | None = None) -> Path:
 def tagged_nodes(tag: str, path: Path | None = None) -> list[str]:
     """Unique ids of the models and snapshots of the manifest carrying ``tag``.
 
-    Read from the per-source slices' index (:mod:`atlas.dbt_manifest`), so the full manifest
+    Read from the per-source slices' index (:mod:`atlas.dbt.manifest`), so the full manifest
     is read at most once per process.
     """
-    from atlas.dbt_manifest import resolve_slices  # imports this module
+    from atlas.dbt.manifest import resolve_slices  # imports this module
 
     return list(resolve_slices(path).tags.get(tag, ()))

@@ -1,4 +1,4 @@
-"""``python -m atlas.sample``: see ``atlas.sample.cli``.
+"""``python -m atlas_dev.sample``: see ``atlas_dev.sample.cli``.
 
 Airflow's plugin manager imports every ``.py`` file under ``plugins/`` under its bare file name,
 so this module is also imported as ``__main__`` by it: the package check keeps that import inert.
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 
-if __name__ == "__main__" and __package__ == "atlas.sample":
-    from atlas.sample.cli import main
+if __name__ == "__main__" and __package__ == "atlas_dev.sample":
+    from atlas_dev.sample.cli import main
 
     sys.exit(main())

@@ -19,7 +19,6 @@ import logging
 import os
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
@@ -33,17 +32,10 @@ LINEAGE_FILE = DEMO_DIR / "openlineage.jsonl"
 """OpenLineage events of the demo's runs (file transport)."""
 DEMO_DAYS = (dt.date(2025, 12, 31), dt.date(2026, 1, 1))
 """Two daily intervals across a year boundary: facts land in two yearly partitions, and the
-second day changes customer 1's address (see ``atlas.sample``)."""
+second day changes customer 1's address (see ``atlas_dev.sample``)."""
 SOURCES = ("crm", "shop", "support")
 SHOP_DATABASE = "atlas_shop_source"
 WAREHOUSE_DATABASE = "atlas"
-
-
-@dataclass
-class DemoEnvironment:
-    warehouse_dsn: str
-    shop_dsn: str
-    embedded: bool
 
 
 def _say(message: str) -> None:
@@ -63,7 +55,7 @@ def _warehouse() -> Iterator[tuple[str, str, bool]]:
         )
         yield dsn, dsn, False
         return
-    from atlas.embedded_pg import start_embedded
+    from atlas_dev.embedded_pg import start_embedded
 
     DEMO_DIR.mkdir(exist_ok=True)
     started = time.perf_counter()
@@ -72,7 +64,7 @@ def _warehouse() -> Iterator[tuple[str, str, bool]]:
         f"warehouse: embedded PostgreSQL in {DEMO_DIR / 'pgdata'} (started in {time.perf_counter() - started:.1f}s)"
     )
     try:
-        from atlas.demo_sources import database_dsn
+        from atlas_dev.demo_sources import database_dsn
 
         database_dsn(server.admin_dsn, WAREHOUSE_DATABASE)
         os.environ[f"AIRFLOW_CONN_{WAREHOUSE_CONN_ID.upper()}"] = server.airflow_uri(WAREHOUSE_DATABASE)
@@ -116,13 +108,13 @@ def run_demo(*, reset_samples: bool = False) -> int:
             f"migrations: {len(applied)} applied"
             + (f" ({', '.join(applied)})" if applied else " (up to date)")
         )
-        from atlas.demo_sources import sample_sources
+        from atlas_dev.demo_sources import sample_sources
 
         with sample_sources(admin_dsn, regenerate=reset_samples):
             with _output_to(DEMO_DIR / "logs" / "airflow.log"):
                 _airflow_metadata()
             failures = _run_dags()
-        from atlas.demo_report import print_report
+        from atlas_dev.demo_report import print_report
 
         print_report(warehouse_dsn)
     if LINEAGE_FILE.exists():
@@ -187,3 +179,22 @@ def _run_dags() -> int:
             if state != "success":
                 failures += 1
     return failures
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m atlas_dev demo [--regenerate]``."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="atlas_dev", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    demo = sub.add_parser("demo", help="run the pipeline on the bundled sample sources")
+    demo.add_argument("--regenerate", action="store_true", help="rewrite the sample data first")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    from atlas.exceptions import AtlasError
+
+    try:
+        return run_demo(reset_samples=args.regenerate)
+    except AtlasError as exc:
+        print(f"atlas_dev demo: {exc}", flush=True)
+        return 2

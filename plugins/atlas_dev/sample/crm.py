@@ -23,7 +23,7 @@ import logging
 import random
 from pathlib import Path
 
-from atlas.sample import people
+from atlas_dev.sample import people
 
 log = logging.getLogger(__name__)
 

@@ -27,7 +27,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import orjson
 
-from atlas.sample.support import Ticket, read_tickets
+from atlas_dev.sample.support import Ticket, read_tickets
 
 log = logging.getLogger(__name__)
 

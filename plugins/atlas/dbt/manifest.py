@@ -5,7 +5,7 @@ task group it renders: with one group per source DAG, parsing ``dags/`` costs so
 right after ``dbt parse``, :func:`split_manifest` writes ``target/manifests/<source_tag>.json``
 (and ``index.json``)::
 
-    PYTHONPATH=plugins .venv/bin/python -m atlas.dbt_manifest split
+    PYTHONPATH=plugins .venv/bin/python -m atlas.dbt.manifest split
 
 A slice holds what Cosmos 1.15 reads from a manifest (``metadata``, ``nodes``, ``sources``,
 ``exposures``, ``selectors``; see ``DbtGraph.load_from_dbt_manifest``) restricted to the tag's
@@ -33,7 +33,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from atlas.dbt_env import PARSE_COMMAND, manifest_path, require_manifest
+from atlas.dbt.project import PARSE_COMMAND, manifest_path, require_manifest
 from atlas.exceptions import DbtProjectError
 
 log = logging.getLogger(__name__)
@@ -44,7 +44,7 @@ INDEX_NAME = "index.json"
 TAG_PREFIX = "source_"
 RENDERED_TYPES = ("model", "snapshot")
 """Resource types that make a navigate group (tests follow them)."""
-SPLIT_COMMAND = "PYTHONPATH=plugins .venv/bin/python -m atlas.dbt_manifest split"
+SPLIT_COMMAND = "PYTHONPATH=plugins .venv/bin/python -m atlas.dbt.manifest split"
 """What ``make setup`` runs after ``dbt parse`` (quoted in log messages)."""
 _RESOURCE_KEYS = ("nodes", "sources", "exposures")
 
@@ -62,7 +62,7 @@ class Slices:
 
 
 def slices_dir(manifest: Path | None = None) -> Path:
-    """``target/manifests`` next to the full manifest (default :func:`atlas.dbt_env.manifest_path`)."""
+    """``target/manifests`` next to the full manifest (default :func:`atlas.dbt.project.manifest_path`)."""
     return (manifest or manifest_path()).parent / SLICES_DIRNAME
 
 
@@ -231,8 +231,8 @@ def _write_if_changed(path: Path, text: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m atlas.dbt_manifest split [--manifest PATH] [--out DIR]``."""
-    parser = argparse.ArgumentParser(prog="atlas.dbt_manifest", description=__doc__.splitlines()[0])
+    """``python -m atlas.dbt.manifest split [--manifest PATH] [--out DIR]``."""
+    parser = argparse.ArgumentParser(prog="atlas.dbt.manifest", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     split = sub.add_parser("split", help="write target/manifests/<source_tag>.json from target/manifest.json")
     split.add_argument(
@@ -244,7 +244,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         written = split_manifest(args.manifest, args.out)
     except DbtProjectError as exc:
-        print(f"atlas.dbt_manifest split: {exc}", file=sys.stderr)
+        print(f"atlas.dbt.manifest split: {exc}", file=sys.stderr)
         return 2
     for tag, path in written.items():
         print(f"{tag}: {path}")

@@ -11,7 +11,7 @@ import datetime as dt
 import random
 from pathlib import Path
 
-from atlas.sample import people
+from atlas_dev.sample import people
 
 BENCH_COLUMNS = (
     "customer_id", "first_name", "last_name", "email", "phone", "street", "city", "postal_code",

@@ -19,8 +19,8 @@ from decimal import Decimal
 import psycopg
 from psycopg import sql
 
-from atlas.sample import people
-from atlas.sample.crm import population
+from atlas_dev.sample import people
+from atlas_dev.sample.crm import population
 
 log = logging.getLogger(__name__)
 

@@ -34,7 +34,7 @@ import orjson
 from psycopg import Copy
 
 from atlas.connectors.base import Chunk, Reject, Watermark
-from atlas.connectors.csv_reader import CsvChunk
+from atlas.connectors.files.csv_reader import CsvChunk
 
 log = logging.getLogger(__name__)
 

@@ -21,7 +21,7 @@ from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from atlas.constants import INCLUDE_DIR
-from atlas.embedded_pg import uri
+from atlas_dev.embedded_pg import uri
 
 SAMPLE_START = dt.date(2025, 12, 31)
 SAMPLE_END = dt.date(2026, 1, 2)
@@ -41,9 +41,9 @@ def database_dsn(admin_dsn: str, name: str) -> str:
 @contextlib.contextmanager
 def sample_sources(admin_dsn: str, *, regenerate: bool = False) -> Iterator[None]:
     """Generate the sample sources if needed, serve them, and set their Airflow connections."""
-    from atlas.sample import generate
-    from atlas.sample.api import SupportApiServer
-    from atlas.sample.support import generate_tickets
+    from atlas_dev.sample import generate
+    from atlas_dev.sample.api import SupportApiServer
+    from atlas_dev.sample.support import generate_tickets
 
     if regenerate or not any(CRM_DIR.rglob("*.csv")):
         files = generate("crm", CRM_DIR, SAMPLE_START, SAMPLE_END)

@@ -1,0 +1,2 @@
+"""dbt for the navigate layer: project paths (``project``), manifest slices (``manifest``), the
+Cosmos task group and its profile (``task_group``)."""
