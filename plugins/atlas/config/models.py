@@ -212,6 +212,9 @@ class Entity(_Model):
     """References to other entities of this source, checked on promotion to ``chart``."""
     history: History = History.NONE
     """``scd2`` asks ``navigate`` for a Type 2 history of the entity besides its current state."""
+    dimension: Identifier | None = None
+    """With ``history: scd2``: the name of the SCD2 snapshot in ``navigate`` (``dim_customer``);
+    default ``<source>__<entity>_history``."""
 
     # --- where the connector finds the entity (which of these apply depends on the connector) ---
     path: str | None = None
@@ -242,6 +245,8 @@ class Entity(_Model):
 
     @model_validator(mode="after")
     def _keys_are_columns(self) -> Entity:
+        if self.dimension is not None and self.history is not History.SCD2:
+            raise ConfigProblem("'dimension' names an SCD2 history: set 'history: scd2' too", at=("dimension",))
         names = [c.name for c in self.columns]
         for i, name in enumerate(names):
             if name in names[:i]:
