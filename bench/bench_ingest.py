@@ -115,13 +115,11 @@ def csv_chunks(path: Path, size: int = 10_000) -> Iterator:
 
 
 def atlas_chunks(path: Path) -> tuple[Iterator, str]:
-    """The files connector's chunks for ``path`` if the connector exists, else ``csv_chunks``."""
-    try:
-        from atlas.batches import Interval
-        from atlas.config import parse_source
-        from atlas.connectors import get_connector
-    except ImportError:
-        return csv_chunks(path), "bench csv reader (atlas.connectors.get_connector missing)"
+    """The files connector's chunks for ``path``, as a source DAG's land task reads them."""
+    from atlas.batches import Interval
+    from atlas.config import parse_source
+    from atlas.connectors import open_connector
+
     config = parse_source(
         {
             "name": "bench",
@@ -133,7 +131,7 @@ def atlas_chunks(path: Path) -> tuple[Iterator, str]:
         },
         "<bench>",
     )
-    connector = get_connector(config)
+    connector = open_connector(config)
     return connector.extract(config.entity("rows"), Interval(START, END)), "atlas files connector"
 
 
@@ -158,8 +156,8 @@ def render_raw_file(csv_path: Path, out: Path) -> None:
     """The same rows pre-rendered in raw_data's COPY text format (not timed)."""
     import uuid
 
-    from atlas.connectors.base import Chunk
     from atlas.batch_writer import BatchWriter
+    from atlas.connectors.base import Chunk
 
     class FileCopy:
         def __init__(self, handle):

@@ -1,7 +1,7 @@
 """atlas_maintenance: keep the partitions of every partitioned warehouse table ahead of time.
 
 Every day it lists the range-partitioned tables of the seven Atlas schemas from the catalog and
-ensures, for each one whose grain the registry knows (``atlas.hooks.warehouse.PARTITION_GRAINS``:
+ensures, for each one whose grain the registry knows (``atlas.partitions.PARTITION_GRAINS``:
 ``explore.raw_data`` monthly, ``compliance.audit_log`` quarterly, ``quality.check_results`` and
 ``navigate`` facts yearly), the partition holding today plus the next ``PARTITIONS_AHEAD``.
 There is no default partition anywhere, so this is what keeps writers from failing.

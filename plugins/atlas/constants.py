@@ -15,8 +15,8 @@ S3_CONN_ID = "atlas_s3"
 ROOT = Path(os.environ.get("ATLAS_ROOT") or Path(__file__).resolve().parents[2])
 """The repository (the Astro project) root."""
 INCLUDE_DIR = ROOT / "include"
-SOURCES_DIR = Path(os.environ.get("ATLAS_SOURCES_DIR") or INCLUDE_DIR / "sources")
-"""Folder of the source YAML files; one DAG is generated per file."""
+SOURCES_DIR = INCLUDE_DIR / "sources"
+"""The repository's folder of source YAML files (``atlas.config.sources_folder()`` may override it)."""
 SQL_DIR = INCLUDE_DIR / "sql"
 """Templated task SQL, ``<layer>/<verb>.sql``."""
 MIGRATIONS_DIR = ROOT / "sql"

@@ -7,6 +7,23 @@ class AtlasError(Exception):
     """Base class of all Atlas errors."""
 
 
+class ConfigProblem(ValueError):
+    """A validation error raised by a config model validator that knows which nested key is wrong.
+
+    A ``ValueError`` so that pydantic reports it as a validation error; ``at`` is the key path
+    below the model that raised it (``("key", 1)``), which the YAML loader appends to pydantic's
+    location so the error names ``entities[0].key[1]`` rather than ``entities[0]``.
+    """
+
+    def __init__(self, message: str, *, at: tuple[int | str, ...] = ()) -> None:
+        super().__init__(message)
+        self.at = at
+
+
+class RegistryError(AtlasError):
+    """A connector or stage is unknown, registered twice, or its stages cannot be ordered."""
+
+
 class SourceConfigError(AtlasError):
     """A source YAML file is invalid; the message names the file, the key path and the value."""
 

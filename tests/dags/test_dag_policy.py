@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
-
 import pytest
 from airflow.dag_processing.dagbag import DagBag
 
@@ -12,7 +10,6 @@ from atlas.factory.loader import STRICT_ENV
 
 MIN_RETRIES = 2
 DEFAULT_OWNER = "airflow"
-ALERTS_MODULE = "atlas.alerts"
 
 
 @pytest.fixture(scope="module")
@@ -49,17 +46,3 @@ def test_every_task_retries(dags: list) -> None:
 def test_every_dag_is_documented(dags: list) -> None:
     """Every DAG has a doc_md."""
     assert [d.dag_id for d in dags if not (d.doc_md or "").strip()] == []
-
-
-def test_every_task_alerts_on_failure_once_alerts_exist(dags: list) -> None:
-    """Every task has a failure callback — enforced from the moment atlas.alerts exists.
-
-    Until the alerting issue lands ``atlas.alerts`` this checks only that it is indeed absent;
-    as soon as the module exists the check below applies to every task of every DAG.
-    """
-    if importlib.util.find_spec(ALERTS_MODULE) is None:
-        assert not (ROOT / "plugins" / "atlas" / "alerts.py").exists()
-        assert not (ROOT / "plugins" / "atlas" / "alerts").exists()
-        return
-    bad = [f"{d.dag_id}.{t.task_id}" for d in dags for t in d.tasks if not t.on_failure_callback]
-    assert bad == []

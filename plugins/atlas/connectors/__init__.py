@@ -1,33 +1,33 @@
-"""Connectors: files (local or S3), PostgreSQL (incremental), HTTP JSON APIs (paginated).
+"""Connectors: where a source's records come from. Each is one package, registered here.
 
-``get_connector(config)`` returns the ``SourceConnector`` of a source; implementations are
-imported lazily so that parsing a DAG never imports boto3, psycopg or requests.
+``CONNECTORS`` holds them by name (the YAML's ``connector.type``). The built-in packages below
+are imported on first use; a connector shipped elsewhere calls ``CONNECTORS.register(spec)``.
+A connector package holds ``__init__.py`` (its ``SPEC``), ``config.py`` (its models),
+``reader.py`` (what reads an interval) and ``README.md`` (its YAML, for source authors).
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from atlas.config.models import ConnectorType
+from atlas.registry import Registry
 
 if TYPE_CHECKING:
-    from atlas.config.models import SourceConfig
-    from atlas.connectors.base import SourceConnector
+    from atlas.config.source import SourceConfig
+    from atlas.connectors.base import ConnectorSpec, SourceConnector
+
+BUILTIN_CONNECTORS = (
+    "files",
+    "postgres",
+    "http",
+)
+"""The connector packages of ``atlas.connectors``: one line per connector."""
+
+CONNECTORS: Registry[ConnectorSpec] = Registry(
+    "connector", __name__, BUILTIN_CONNECTORS, "SPEC", lambda spec: spec.name
+)
 
 
-def get_connector(config: SourceConfig) -> SourceConnector:
-    """The connector reading ``config``'s source system (one instance per extract)."""
-    connector = config.connector
-    if connector.type is ConnectorType.FILES:
-        from atlas.connectors.files.reader import FilesSourceConnector
-
-        return FilesSourceConnector(connector)
-    if connector.type is ConnectorType.POSTGRES:
-        from atlas.connectors.postgres.reader import PostgresSourceConnector
-
-        return PostgresSourceConnector(connector)
-    if connector.type is ConnectorType.HTTP:
-        from atlas.connectors.http.reader import HttpSourceConnector
-
-        return HttpSourceConnector(connector)
-    raise ValueError(f"unknown connector type {connector.type!r}")
+def open_connector(config: SourceConfig) -> SourceConnector:
+    """The reader of ``config``'s source system (one instance per extract)."""
+    return CONNECTORS.get(config.connector.type).reader(config.connector)

@@ -1,13 +1,17 @@
-"""What every connector yields: chunks of records ready to land, and rejects to quarantine."""
+"""What every connector provides: its registration (``ConnectorSpec``), and a reader yielding chunks
+of records ready to land plus rejects to quarantine."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import typing
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from atlas.batches import Interval
-from atlas.config.models import Entity
+from atlas.config.connectors import ConnectorConfig
+from atlas.config.source import Entity
+from atlas.exceptions import RegistryError
 
 DEFAULT_CHUNK_ROWS = 10_000
 """Records per chunk: small enough for flat memory, large enough to keep COPY busy."""
@@ -39,21 +43,39 @@ class Chunk:
         return len(self.records) + len(self.rejects)
 
 
-@dataclass(frozen=True, slots=True)
-class Watermark:
-    """The highest watermark value an extract saw; checkpointed when its batch commits."""
-
-    column: str
-    value: str
-
-
 class SourceConnector(Protocol):
     """Reads one entity's records of a data interval from a source system."""
 
-    def extract(self, entity: Entity, interval: Interval) -> Iterator[Chunk]:
+    def extract(self, entity: Any, interval: Interval) -> Iterator[Chunk]:
         """Yield the interval's records in chunks; never hold the whole extract in memory."""
         ...
 
-    def watermark(self) -> Watermark | None:
-        """After ``extract`` is exhausted: the high watermark to checkpoint, if incremental."""
-        ...
+
+@dataclass(frozen=True)
+class ConnectorSpec:
+    """A connector as registered in ``atlas.connectors.CONNECTORS`` (one per package).
+
+    ``config_model.type`` must be ``Literal[name]``; ``reader`` builds the reader from a validated
+    ``config_model`` and should import its heavy dependencies inside, so that parsing DAGs never
+    imports a client library.
+    """
+
+    name: str
+    """``connector.type`` in the YAML."""
+    config_model: type[ConnectorConfig]
+    """The model of the ``connector:`` section."""
+    entity_model: type[Entity]
+    """The model of one entity for this connector: :class:`Entity` plus where to find it."""
+    reader: Callable[[Any], SourceConnector]
+    """``reader(connector_config)`` -> the object whose ``extract(entity, interval)`` reads it."""
+
+    def __post_init__(self) -> None:
+        literal = self.config_model.model_fields["type"].annotation
+        if typing.get_origin(literal) is not typing.Literal or typing.get_args(literal) != (self.name,):
+            raise RegistryError(
+                f"connector {self.name!r}: {self.config_model.__name__}.type must be Literal[{self.name!r}]"
+            )
+        if not issubclass(self.entity_model, Entity):
+            raise RegistryError(
+                f"connector {self.name!r}: the entity model must subclass atlas.config.Entity"
+            )

@@ -16,13 +16,12 @@ import re
 from pathlib import Path
 from typing import Any
 
-from airflow.sdk import DAG, BaseOperator
+from airflow.sdk import DAG
 
-from atlas.config import load_source, source_files
-from atlas.config.models import SourceConfig
-from atlas.constants import SOURCES_DIR
-from atlas.exceptions import AtlasError, DagBuildError, SourceConfigError
+from atlas.config import SourceConfig, load_source, source_files, sources_folder
+from atlas.exceptions import AtlasError, SourceConfigError
 from atlas.factory.builder import build_dag
+from atlas.operators.config_error import ConfigErrorOperator
 
 log = logging.getLogger(__name__)
 
@@ -35,12 +34,6 @@ PLACEHOLDER_START = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
 def strict_mode() -> bool:
     """Whether ``ATLAS_STRICT_SOURCES`` asks for errors to be raised (CI)."""
     return os.environ.get(STRICT_ENV, "").strip().lower() in ("1", "true", "yes", "on")
-
-
-def sources_folder() -> Path:
-    """``ATLAS_SOURCES_DIR`` as set now (tests and benchmarks change it), else the repository's."""
-    configured = os.environ.get("ATLAS_SOURCES_DIR")
-    return Path(configured) if configured else SOURCES_DIR
 
 
 def load_dags(globals_: dict[str, Any], sources_dir: Path | None = None) -> dict[str, DAG]:
@@ -129,21 +122,3 @@ def _placeholder(path: Path, error: BaseException, taken: Any) -> DAG:
             config_error=isinstance(error, SourceConfigError),
         )
     return dag
-
-
-class ConfigErrorOperator(BaseOperator):
-    """Fails with the configuration error of a source file (the task of a placeholder DAG)."""
-
-    ui_color = "#f4a4a4"
-
-    def __init__(self, *, source_file: str, message: str, config_error: bool = True, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.source_file = source_file
-        self.message = message
-        self.config_error = config_error
-
-    def execute(self, context: Any) -> None:
-        log.error("%s", self.message)
-        if self.config_error:
-            raise SourceConfigError.from_message(self.source_file, self.message)
-        raise DagBuildError(self.message)

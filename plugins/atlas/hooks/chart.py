@@ -48,11 +48,11 @@ from typing import Any, TypeVar
 from airflow.providers.postgres.hooks.postgres import PostgresHook
 from psycopg import Cursor, errors, sql
 
-from atlas.sql import chart as chart_sql
 from atlas.batches import Interval, batch_id
-from atlas.config.models import Entity, SourceConfig
+from atlas.config import Entity, SourceConfig
 from atlas.constants import WAREHOUSE_CONN_ID, Schema
 from atlas.exceptions import PromotionError
+from atlas.sql import chart as chart_sql
 
 log = logging.getLogger(__name__)
 
@@ -152,81 +152,63 @@ class ChartHook(PostgresHook):
         with closing(self.get_conn()) as conn:
             conn.autocommit = False
             with conn.transaction(), conn.cursor() as cur:
-                cur.execute(
-                    chart_sql.load("session"),
-                    {
-                        "work_mem": self.work_mem,
-                        "temp_buffers": self.temp_buffers,
-                        "parallel_workers": str(self.parallel_workers),
-                    },
-                )
-                cur.execute(chart_sql.load("lock"), {"lock_name": f"chart.{table_name}"})
-                added = self._ensure_tables(cur, source, entity)
-                phases["prepare"] = time.perf_counter() - started
-                stage = chart_sql.stage_table(batch)
-                landed, valid = self._timed(phases, "stage", self._stage, cur, source, entity, params, stage)
-                rejected = self._timed(phases, "quarantine", self._quarantine, cur, params, stage)
-                removed = self._timed(
-                    phases,
-                    "remove_stale",
-                    self._execute,
-                    cur,
-                    chart_sql.delete_stale(source.name, entity, stage),
-                    params,
-                )
-                written = self._timed(
-                    phases, "upsert", self._upsert, cur, source, entity, params, stage, bool(added)
-                )
-                cur.execute(chart_sql.on_stage("drop_stage", stage))
-                retried, recovered = self._timed(phases, "retry", self._retry, cur, source, entity, params)
-                if landed != valid + rejected:  # would be a bug in the rules: fail loudly
-                    raise PromotionError(
-                        f"{table_name}: batch {batch} does not reconcile: {landed} rows, "
-                        f"{valid} valid + {rejected} quarantined"
-                    )
-                self._record(cur, params, landed, valid, rejected)
+                counts = self._promote_batch(cur, source, entity, params, phases, started)
                 commit_started = time.perf_counter()
             phases["commit"] = time.perf_counter() - commit_started
         result = PromotionResult(
             table=f"{Schema.CHART.value}.{table_name}",
             batch_id=batch,
-            rows_landed=landed,
-            rows_promoted=valid,
-            rows_rejected=rejected,
-            rows_written=written,
-            rows_removed=removed,
-            columns_added=tuple(added),
             seconds=time.perf_counter() - started,
             phases=phases,
-            rows_retried=retried,
-            rows_recovered=recovered,
+            **counts,
         )
-        log.info(
-            "promoted batch %s into %s: %s landed = %s promoted + %s rejected; %s written, "
-            "%s stale removed; %s quarantined rows of other batches retried, %s promoted; "
-            "in %.2fs (%.0f rows/s; %s)",
-            batch,
-            result.table,
-            landed,
-            valid,
-            rejected,
-            written,
-            removed,
-            retried,
-            recovered,
-            result.seconds,
-            result.rows_per_second,
-            ", ".join(f"{name} {seconds:.2f}s" for name, seconds in phases.items()),
-        )
+        _log_result(result)
         return result
 
-    def ensure_table(self, source: SourceConfig, entity_name: str) -> list[str]:
-        """Create ``chart.<source>__<entity>`` (and the tables it references) if missing; add new columns."""
-        entity = source.entity(entity_name)
-        with closing(self.get_conn()) as conn:
-            conn.autocommit = False
-            with conn.transaction(), conn.cursor() as cur:
-                return self._ensure_tables(cur, source, entity)
+    def _promote_batch(
+        self,
+        cur: Cursor,
+        source: SourceConfig,
+        entity: Entity,
+        params: dict[str, Any],
+        phases: dict[str, float],
+        started: float,
+    ) -> dict[str, Any]:
+        """Every step of a promotion inside its transaction; the counts of :class:`PromotionResult`."""
+        table_name = chart_sql.chart_table_name(source.name, entity.name)
+        settings = {
+            "work_mem": self.work_mem,
+            "temp_buffers": self.temp_buffers,
+            "parallel_workers": str(self.parallel_workers),
+        }
+        cur.execute(chart_sql.load("session"), settings)
+        cur.execute(chart_sql.load("lock"), {"lock_name": f"chart.{table_name}"})
+        added = self._ensure_tables(cur, source, entity)
+        phases["prepare"] = time.perf_counter() - started
+        stage = chart_sql.stage_table(params["batch_id"])
+        landed, valid = self._timed(phases, "stage", self._stage, cur, source, entity, params, stage)
+        rejected = self._timed(phases, "quarantine", self._quarantine, cur, params, stage)
+        stale = chart_sql.delete_stale(source.name, entity, stage)
+        removed = self._timed(phases, "remove_stale", self._execute, cur, stale, params)
+        written = self._timed(phases, "upsert", self._upsert, cur, source, entity, params, stage, bool(added))
+        cur.execute(chart_sql.on_stage("drop_stage", stage))
+        retried, recovered = self._timed(phases, "retry", self._retry, cur, source, entity, params)
+        if landed != valid + rejected:  # would be a bug in the rules: fail loudly
+            raise PromotionError(
+                f"{table_name}: batch {params['batch_id']} does not reconcile: {landed} rows, "
+                f"{valid} valid + {rejected} quarantined"
+            )
+        self._record(cur, params, landed, valid, rejected)
+        return {
+            "rows_landed": landed,
+            "rows_promoted": valid,
+            "rows_rejected": rejected,
+            "rows_written": written,
+            "rows_removed": removed,
+            "columns_added": tuple(added),
+            "rows_retried": retried,
+            "rows_recovered": recovered,
+        }
 
     def _ensure_tables(self, cur: Cursor, source: SourceConfig, entity: Entity) -> list[str]:
         """The entity's table and those of the entities it references (whose chart may be empty)."""
@@ -252,7 +234,7 @@ class ChartHook(PostgresHook):
                 cur.execute(chart_sql.add_column(source, entity.name, column))
                 added.append(column.name)
                 log.info("added column %s %s to chart.%s", column.name, column.type.pg_type, table_name)
-            elif have != _FORMAT_TYPES[column.type.pg_type]:
+            elif have != column.type.catalog_type:
                 raise PromotionError(
                     f"chart.{table_name}.{column.name} is {have} but the YAML declares "
                     f"{column.type.value} ({column.type.pg_type}): change the column with a migration "
@@ -379,14 +361,21 @@ class ChartHook(PostgresHook):
         )
 
 
-_FORMAT_TYPES = {
-    "text": "text",
-    "integer": "integer",
-    "bigint": "bigint",
-    "numeric": "numeric",
-    "boolean": "boolean",
-    "date": "date",
-    "timestamptz": "timestamp with time zone",
-    "jsonb": "jsonb",
-}
-"""``format_type()`` spelling of each chart column type."""
+def _log_result(result: PromotionResult) -> None:
+    log.info(
+        "promoted batch %s into %s: %s landed = %s promoted + %s rejected; %s written, "
+        "%s stale removed; %s quarantined rows of other batches retried, %s promoted; "
+        "in %.2fs (%.0f rows/s; %s)",
+        result.batch_id,
+        result.table,
+        result.rows_landed,
+        result.rows_promoted,
+        result.rows_rejected,
+        result.rows_written,
+        result.rows_removed,
+        result.rows_retried,
+        result.rows_recovered,
+        result.seconds,
+        result.rows_per_second,
+        ", ".join(f"{name} {seconds:.2f}s" for name, seconds in result.phases.items()),
+    )

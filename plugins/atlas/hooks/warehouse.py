@@ -2,7 +2,7 @@
 
 Landing a batch is one transaction (docs/design.md, "Batches"): lock the batch, delete its rows
 from ``explore.raw_data`` (pruned to its partition) and ``explore.quarantine``, COPY the new
-records, COPY the rejects, upsert ``pipeline.batches``, move the watermark forward, commit. Any
+records, COPY the rejects, upsert ``pipeline.batches``, commit. Any
 exception rolls it all back, so the previous landing of the interval stays whole.
 """
 
@@ -13,7 +13,7 @@ import hashlib
 import logging
 import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -24,44 +24,16 @@ from airflow.providers.postgres.hooks.postgres import PostgresHook
 from psycopg.copy import QueuedLibpqWriter
 from psycopg.rows import dict_row
 
-from atlas.batches import Interval, batch_id
-from atlas.config.models import SourceConfig
-from atlas.connectors.base import Chunk, Watermark
-from atlas.constants import SOURCES_DIR, WAREHOUSE_CONN_ID, PartitionGrain, Schema
-from atlas.exceptions import IngestError, PartitionError, SourceConfigError
 from atlas.batch_writer import LOG_EVERY_ROWS, BatchResult, BatchWriter
+from atlas.batches import Interval, batch_id
+from atlas.config import SourceConfig
+from atlas.connectors.base import Chunk
+from atlas.constants import WAREHOUSE_CONN_ID, PartitionGrain, Schema
+from atlas.exceptions import IngestError, PartitionError, SourceConfigError
+from atlas.partitions import partition_grain
 from atlas.sql import load_sql
 
 log = logging.getLogger(__name__)
-
-PARTITION_GRAINS: dict[str, PartitionGrain] = {
-    "explore.raw_data": PartitionGrain.MONTH,
-    "compliance.audit_log": PartitionGrain.QUARTER,
-    "quality.check_results": PartitionGrain.YEAR,
-}
-"""Grain of each known partitioned table (docs/design.md); see ``partition_grain``."""
-SCHEMA_GRAINS: dict[str, PartitionGrain] = {Schema.NAVIGATE.value: PartitionGrain.YEAR}
-"""Grain of partitioned tables not listed above, by schema: navigate facts are yearly."""
-_MONTHS = {PartitionGrain.MONTH: 1, PartitionGrain.QUARTER: 3, PartitionGrain.YEAR: 12}
-
-
-def partition_grain(table: str) -> PartitionGrain | None:
-    """The partition grain of ``schema.table`` from the registry, or ``None`` if unknown."""
-    if table in PARTITION_GRAINS:
-        return PARTITION_GRAINS[table]
-    return SCHEMA_GRAINS.get(table.partition(".")[0])
-
-
-def add_grains(at: dt.datetime, grain: PartitionGrain | str, count: int) -> dt.datetime:
-    """``at`` moved ``count`` partitions of ``grain`` later (day clamped to the month's end)."""
-    months = at.month - 1 + count * _MONTHS[PartitionGrain(grain)]
-    year, month = at.year + months // 12, months % 12 + 1
-    day = at.day
-    while True:
-        try:
-            return at.replace(year=year, month=month, day=day)
-        except ValueError:
-            day -= 1
 
 
 def _is_missing_partition(exc: BaseException) -> bool:
@@ -95,7 +67,7 @@ class WarehouseHook(PostgresHook):
     ) -> Iterator[BatchWriter]:
         """Land one batch in one transaction; ``writer.result`` is set when the block commits.
 
-        ``with hook.batch_writer(...) as w: w.write(chunk); ...; w.set_watermark(wm)``
+        ``with hook.batch_writer(...) as w: w.write(chunk); ...``
         """
         bid = batch_id(source, entity, interval)
         params: dict[str, Any] = {"batch_id": bid, "interval_start": interval.start}
@@ -104,10 +76,7 @@ class WarehouseHook(PostgresHook):
         writer: BatchWriter | None = None
         try:
             with conn.cursor() as cur:
-                cur.execute(load_sql("explore", "lock_batch"), params)
-                cur.execute(load_sql("explore", "delete_batch"), params)
-                replaced = cur.rowcount
-                cur.execute(load_sql("explore", "delete_quarantine"), params)
+                replaced = _clear_batch(cur, params)
                 log.info(
                     "landing %s.%s batch %s for [%s, %s): replacing %s landed row(s)",
                     source,
@@ -117,39 +86,14 @@ class WarehouseHook(PostgresHook):
                     interval.end,
                     replaced,
                 )
-                # The queued writer sends from a worker thread, so rendering the next chunk
-                # overlaps with the server parsing this one (~1.7x faster than a plain write).
-                copy_raw = load_sql("explore", "copy_raw_data")
-                with cur.copy(copy_raw, writer=QueuedLibpqWriter(cur)) as copy:
-                    writer = BatchWriter(
-                        copy=copy,
-                        source=source,
-                        entity=entity,
-                        batch_id=bid,
-                        interval_start=interval.start,
-                        key_columns=key_columns,
-                        log_every=log_every,
-                    )
+                with _copy_batch(cur, source, entity, bid, interval, key_columns, log_every) as writer:
                     yield writer
-                    writer.close_copy()
-                if cur.rowcount >= 0 and cur.rowcount != writer.rows_landed:
-                    raise IngestError(
-                        f"{source}.{entity} batch {bid}: COPY stored {cur.rowcount} rows, "
-                        f"the writer sent {writer.rows_landed}; the batch was rolled back"
-                    )
-                if writer.rows_quarantined:
-                    with cur.copy(load_sql("explore", "copy_quarantine")) as copy:
-                        writer.copy_rejects(copy)
                 self._finish_batch(cur, writer, interval, started_at, dag_id, run_id)
             conn.commit()
         except BaseException as exc:
             _rollback(conn)
             if _is_missing_partition(exc):
-                raise PartitionError(
-                    f"explore.raw_data has no partition for interval_start {interval.start.isoformat()} "
-                    f"({source}.{entity} batch {bid}): run EnsurePartitionsOperator or "
-                    "pipeline.ensure_partition('explore.raw_data', 'month', <interval start>) first"
-                ) from exc
+                raise _missing_partition(interval, f"{source}.{entity} batch {bid}") from exc
             raise
         finally:
             if writer is not None:
@@ -174,7 +118,7 @@ class WarehouseHook(PostgresHook):
         dag_id: str | None,
         run_id: str | None,
     ) -> None:
-        """Upsert the ``pipeline.batches`` row and move the watermark, inside the transaction."""
+        """Upsert the ``pipeline.batches`` row, inside the transaction."""
         cur.execute(
             load_sql("pipeline", "upsert_batch"),
             {
@@ -192,26 +136,6 @@ class WarehouseHook(PostgresHook):
                 "started_at": started_at,
             },
         )
-        if writer.watermark is not None:
-            cur.execute(
-                load_sql("pipeline", "upsert_watermark"),
-                {
-                    "source_name": writer.source,
-                    "entity_name": writer.entity,
-                    "watermark_column": writer.watermark.column,
-                    "watermark_value": writer.watermark.value,
-                    "batch_id": writer.batch_id,
-                },
-            )
-            moved = cur.fetchone()
-            log.info(
-                "watermark %s.%s %s = %s: %s",
-                writer.source,
-                writer.entity,
-                writer.watermark.column,
-                writer.watermark.value,
-                "advanced" if moved else "kept (not greater than the checkpoint)",
-            )
 
     def land_batch(
         self,
@@ -221,11 +145,10 @@ class WarehouseHook(PostgresHook):
         interval: Interval,
         key_columns: Sequence[str],
         chunks: Iterable[Chunk],
-        watermark: Callable[[], Watermark | None] | None = None,
         dag_id: str | None = None,
         run_id: str | None = None,
     ) -> BatchResult:
-        """Land every chunk as one batch; ``watermark()`` is asked once the chunks are exhausted."""
+        """Land every chunk as one batch."""
         with self.batch_writer(
             source=source,
             entity=entity,
@@ -236,8 +159,6 @@ class WarehouseHook(PostgresHook):
         ) as writer:
             for chunk in chunks:
                 writer.write(chunk)
-            if watermark is not None:
-                writer.set_watermark(watermark())
         assert writer.result is not None
         return writer.result
 
@@ -287,7 +208,10 @@ class WarehouseHook(PostgresHook):
         for table in self.partitioned_tables():
             grain = partition_grain(table)
             if grain is None:
-                log.warning("%s is partitioned but its grain is unknown: add it to PARTITION_GRAINS", table)
+                log.warning(
+                    "%s is partitioned but its grain is unknown: add it to atlas.partitions.PARTITION_GRAINS",
+                    table,
+                )
             else:
                 plan.append((table, grain))
         return plan
@@ -307,7 +231,7 @@ class WarehouseHook(PostgresHook):
         params = {
             "source_name": config.name,
             "owner": config.owner,
-            "connector_type": config.connector.type.value,
+            "connector_type": config.connector.type,
             "schedule": config.schedule,
             "config": text.decode(),
             "config_checksum": hashlib.md5(text, usedforsecurity=False).hexdigest(),
@@ -331,7 +255,7 @@ class WarehouseHook(PostgresHook):
         from atlas.config import load_source, source_files
 
         synced = []
-        for path in source_files(folder or SOURCES_DIR):
+        for path in source_files(folder):
             try:
                 config = load_source(path)
             except SourceConfigError as exc:
@@ -340,6 +264,58 @@ class WarehouseHook(PostgresHook):
             self.sync_source_system(config)
             synced.append(config.name)
         return synced
+
+
+@contextmanager
+def _copy_batch(
+    cur: psycopg.Cursor,
+    source: str,
+    entity: str,
+    bid: uuid.UUID,
+    interval: Interval,
+    key_columns: Sequence[str],
+    log_every: int,
+) -> Iterator[BatchWriter]:
+    """COPY what the block writes into ``explore.raw_data``, then its rejects into the quarantine."""
+    # The queued writer sends from a worker thread, so rendering the next chunk overlaps with
+    # the server parsing this one (~1.7x faster than a plain write).
+    with cur.copy(load_sql("explore", "copy_raw_data"), writer=QueuedLibpqWriter(cur)) as copy:
+        writer = BatchWriter(
+            copy=copy,
+            source=source,
+            entity=entity,
+            batch_id=bid,
+            interval_start=interval.start,
+            key_columns=key_columns,
+            log_every=log_every,
+        )
+        yield writer  # the caller discards the writer's spool whatever happens
+        writer.close_copy()
+    if cur.rowcount >= 0 and cur.rowcount != writer.rows_landed:
+        raise IngestError(
+            f"{source}.{entity} batch {bid}: COPY stored {cur.rowcount} rows, "
+            f"the writer sent {writer.rows_landed}; the batch was rolled back"
+        )
+    if writer.rows_quarantined:
+        with cur.copy(load_sql("explore", "copy_quarantine")) as copy:
+            writer.copy_rejects(copy)
+
+
+def _clear_batch(cur: psycopg.Cursor, params: dict[str, Any]) -> int:
+    """Lock the batch and delete its earlier landing (rows and rejects); the raw rows deleted."""
+    cur.execute(load_sql("explore", "lock_batch"), params)
+    cur.execute(load_sql("explore", "delete_batch"), params)
+    replaced = cur.rowcount
+    cur.execute(load_sql("explore", "delete_quarantine"), params)
+    return replaced
+
+
+def _missing_partition(interval: Interval, what: str) -> PartitionError:
+    return PartitionError(
+        f"explore.raw_data has no partition for interval_start {interval.start.isoformat()} "
+        f"({what}): run EnsurePartitionsOperator or "
+        "pipeline.ensure_partition('explore.raw_data', 'month', <interval start>) first"
+    )
 
 
 def _rollback(conn: psycopg.Connection) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 
 from airflow.sdk import BaseOperator
 
-from atlas.config.models import SourceConfig
+from atlas.config import SourceConfig
 from atlas.constants import ROOT, WAREHOUSE_CONN_ID
 
 

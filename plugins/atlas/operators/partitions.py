@@ -11,12 +11,11 @@ from typing import Any
 from airflow.sdk import BaseOperator
 
 from atlas.batches import Interval
-from atlas.constants import WAREHOUSE_CONN_ID, PartitionGrain
-from atlas.hooks.warehouse import WarehouseHook, add_grains
+from atlas.constants import WAREHOUSE_CONN_ID
+from atlas.hooks.warehouse import WarehouseHook
+from atlas.partitions import add_grains, source_plan
 
 log = logging.getLogger(__name__)
-
-RAW_DATA_MONTHLY: tuple[tuple[str, str], ...] = (("explore.raw_data", PartitionGrain.MONTH.value),)
 
 
 def context_interval(context: Any) -> Interval:
@@ -32,7 +31,7 @@ class EnsurePartitionsOperator(BaseOperator):
     """Ensure the partitions holding the task's data interval exist, plus ``ahead`` more of each table.
 
     :param tables: ``(schema.table, grain)`` pairs; ``None`` means every range-partitioned table of
-        the seven Atlas schemas whose grain the registry knows (``atlas.hooks.warehouse``).
+        the seven Atlas schemas whose grain the registry knows (``atlas.partitions``).
     :param ahead: how many partitions past the one holding the interval's end to create as well.
     :param warehouse_conn_id: the Airflow connection of the warehouse.
     """
@@ -43,7 +42,7 @@ class EnsurePartitionsOperator(BaseOperator):
     def __init__(
         self,
         *,
-        tables: Sequence[tuple[str, str]] | None = RAW_DATA_MONTHLY,
+        tables: Sequence[tuple[str, str]] | None = source_plan(),
         ahead: int = 0,
         warehouse_conn_id: str = WAREHOUSE_CONN_ID,
         **kwargs: Any,

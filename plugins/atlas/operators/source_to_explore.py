@@ -7,7 +7,7 @@ from functools import cached_property
 from typing import Any
 
 from atlas.batches import Interval
-from atlas.config.models import SourceConfig
+from atlas.config import SourceConfig
 from atlas.connectors.base import SourceConnector
 from atlas.hooks.warehouse import WarehouseHook
 from atlas.operators.base import SourceEntityOperator
@@ -33,9 +33,9 @@ class SourceToExploreOperator(SourceEntityOperator):
         return WarehouseHook(warehouse_conn_id=self.warehouse_conn_id)
 
     def get_connector(self, config: SourceConfig) -> SourceConnector:
-        from atlas.connectors import get_connector
+        from atlas.connectors import open_connector
 
-        return get_connector(config)
+        return open_connector(config)
 
     def execute(self, context: Any) -> dict[str, Any]:
         config = self.load_config()
@@ -48,7 +48,7 @@ class SourceToExploreOperator(SourceEntityOperator):
             entity.name,
             interval.start,
             interval.end,
-            config.connector.type.value,
+            config.connector.type,
         )
         result = self.hook.land_batch(
             source=config.name,
@@ -56,7 +56,6 @@ class SourceToExploreOperator(SourceEntityOperator):
             interval=interval,
             key_columns=entity.key,
             chunks=connector.extract(entity, interval),
-            watermark=connector.watermark,
             dag_id=context["ti"].dag_id,
             run_id=context["run_id"],
         )

@@ -22,12 +22,12 @@ from typing import IO, Any
 import orjson
 
 from atlas.batches import Interval
-from atlas.config.models import Entity, FileFormat, FilesConnector, FileSelection
-from atlas.connectors.base import DEFAULT_CHUNK_ROWS, Chunk, Watermark
+from atlas.connectors.base import DEFAULT_CHUNK_ROWS, Chunk
+from atlas.connectors.files.config import FileFormat, FilesConnector, FileSelection, FilesEntity
 from atlas.connectors.files.csv_reader import CsvReader, decode_reject, line_reject
-from atlas.connectors.values import jsonable
 from atlas.constants import ROOT
 from atlas.exceptions import ConnectorError
+from atlas.jsonvalues import jsonable
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +55,7 @@ class FilesSourceConnector:
         self._s3_hook: Any = None
 
     # --- SourceConnector -------------------------------------------------------------------
-    def extract(self, entity: Entity, interval: Interval) -> Iterator[Chunk]:
+    def extract(self, entity: FilesEntity, interval: Interval) -> Iterator[Chunk]:
         """Yield the records of every file of the interval, file by file, in sorted order."""
         files = self.list_files(entity, interval)
         log.info("%s: %s file(s) for [%s, %s)", entity.name, len(files), interval.start, interval.end)
@@ -63,15 +63,9 @@ class FilesSourceConnector:
             log.info("reading %s", source.name)
             yield from self._read(source)
 
-    def watermark(self) -> Watermark | None:
-        """Files are selected by interval, not by a watermark."""
-        return None
-
     # --- listing ---------------------------------------------------------------------------
-    def list_files(self, entity: Entity, interval: Interval) -> list[SourceFile]:
+    def list_files(self, entity: FilesEntity, interval: Interval) -> list[SourceFile]:
         """The files of ``entity`` for ``interval``, sorted by name."""
-        if not entity.path:
-            raise ConnectorError(f"entity {entity.name} has no 'path' for the files connector")
         if self.config.select is FileSelection.PATH:
             pattern = entity.path.format(start=interval.start, end=interval.end)
             bounds = None

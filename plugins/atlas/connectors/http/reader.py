@@ -22,8 +22,8 @@ from urllib.parse import urlencode
 import orjson
 
 from atlas.batches import Interval
-from atlas.config.models import Entity, HttpConnector, Pagination
-from atlas.connectors.base import DEFAULT_CHUNK_ROWS, Chunk, Reject, Watermark
+from atlas.connectors.base import DEFAULT_CHUNK_ROWS, Chunk, Reject
+from atlas.connectors.http.config import HttpConnector, HttpEntity, Pagination
 from atlas.exceptions import ConnectorError
 
 log = logging.getLogger(__name__)
@@ -58,14 +58,8 @@ class HttpSourceConnector:
         """Called with the seconds to wait before a retry; tests inject a recorder."""
         self.max_sleep = max_sleep
 
-    def watermark(self) -> Watermark | None:
-        """The API is filtered by interval parameters, not by a watermark."""
-        return None
-
-    def extract(self, entity: Entity, interval: Interval) -> Iterator[Chunk]:
+    def extract(self, entity: HttpEntity, interval: Interval) -> Iterator[Chunk]:
         """Yield the records of every page, in the order the API returns them."""
-        if not entity.endpoint:
-            raise ConnectorError(f"entity {entity.name} has no 'endpoint' for the http connector")
         session, base_url = self.session()
         url = f"{base_url.rstrip('/')}/{entity.endpoint.lstrip('/')}"
         params = {k: v.format(start=interval.start, end=interval.end) for k, v in entity.params.items()}
@@ -93,7 +87,7 @@ class HttpSourceConnector:
         log.info("%s: read %s page(s) from %s", entity.name, pages, url)
 
     def _pages(
-        self, session: Any, url: str, params: dict[str, str], entity: Entity
+        self, session: Any, url: str, params: dict[str, str], entity: HttpEntity
     ) -> Iterator[tuple[dict[str, str], Any]]:
         cfg = self.config
         page, offset, cursor = 1, 0, None

@@ -1,6 +1,7 @@
-"""PostgreSQL connector: a table or query, incremental by a watermark column.
+"""PostgreSQL connector: a table or query, read by data interval of a watermark column.
 
-The interval ``[start, end)`` bounds the watermark column; rows come ordered by the watermark
+The interval ``[start, end)`` bounds the watermark column (so a re-run or backfill of an interval
+reads the same rows; no checkpoint of an earlier run moves the bounds); rows come ordered by the watermark
 then the entity key, through a server-side (named) cursor fetching ``fetch_size`` rows at a
 time, so memory stays flat. The session runs in UTC, so timestamps without time zone compare
 and print as UTC.
@@ -15,10 +16,10 @@ from typing import Any
 from psycopg import sql
 
 from atlas.batches import Interval
-from atlas.config.models import Entity, PostgresConnector
-from atlas.connectors.base import DEFAULT_CHUNK_ROWS, Chunk, Watermark
-from atlas.connectors.values import jsonable
+from atlas.connectors.base import DEFAULT_CHUNK_ROWS, Chunk
+from atlas.connectors.postgres.config import PostgresConnector, PostgresEntity
 from atlas.exceptions import ConnectorError
+from atlas.jsonvalues import jsonable
 
 log = logging.getLogger(__name__)
 
@@ -31,15 +32,11 @@ class PostgresSourceConnector:
     def __init__(self, config: PostgresConnector, *, chunk_rows: int = DEFAULT_CHUNK_ROWS) -> None:
         self.config = config
         self.chunk_rows = chunk_rows
-        self._watermark: Watermark | None = None
 
-    def extract(self, entity: Entity, interval: Interval) -> Iterator[Chunk]:
+    def extract(self, entity: PostgresEntity, interval: Interval) -> Iterator[Chunk]:
         """Yield the rows whose watermark lies in the interval, ordered by watermark and key."""
         from airflow.providers.postgres.hooks.postgres import PostgresHook
 
-        if not entity.watermark_column:
-            raise ConnectorError(f"entity {entity.name} has no 'watermark_column'")
-        self._watermark = None
         query = select_query(entity)
         origin = entity.table or f"query:{entity.name}"
         try:
@@ -60,38 +57,26 @@ class PostgresSourceConnector:
     def _chunks(self, cur: Any, names: list[str], watermark_column: str, origin: str) -> Iterator[Chunk]:
         if watermark_column not in names:
             raise ConnectorError(f"{origin} has no column {watermark_column!r} (the watermark)")
-        mark = names.index(watermark_column)
-        highest = None
         chunk = Chunk()
         position = 0
         for position, row in enumerate(cur, 1):
             values = [v if isinstance(v, _PLAIN) else jsonable(v) for v in row]
             chunk.records.append((dict(zip(names, values, strict=True)), f"{origin}#{position}"))
-            if row[mark] is not None and (highest is None or row[mark] > highest):
-                highest = row[mark]
             if len(chunk.records) >= self.chunk_rows:
                 yield chunk
                 chunk = Chunk()
         if chunk.records:
             yield chunk
-        if highest is not None:
-            self._watermark = Watermark(column=watermark_column, value=str(jsonable(highest)))
-        log.info("%s: %s row(s), high watermark %s", origin, position, self._watermark)
-
-    def watermark(self) -> Watermark | None:
-        """The highest watermark value the last ``extract`` saw (ISO text), or None if no rows."""
-        return self._watermark
+        log.info("%s: %s row(s)", origin, position)
 
 
-def select_query(entity: Entity) -> sql.Composed:
+def select_query(entity: PostgresEntity) -> sql.Composed:
     """``SELECT * FROM <table or (query)> WHERE wm >= %(start)s AND wm < %(end)s ORDER BY wm, key``."""
     if entity.table:
         source: sql.Composable = sql.Identifier(*entity.table.split("."))
-    elif entity.query:
-        source = sql.SQL("({}) AS src").format(sql.SQL(entity.query))  # the YAML's own SELECT
     else:
-        raise ConnectorError(f"entity {entity.name} needs 'table' or 'query'")
-    mark = sql.Identifier(entity.watermark_column or "")
+        source = sql.SQL("({}) AS src").format(sql.SQL(entity.query or ""))  # the YAML's own SELECT
+    mark = sql.Identifier(entity.watermark_column)
     order = sql.SQL(", ").join(
         [mark, *(sql.Identifier(k) for k in entity.key if k != entity.watermark_column)]
     )

@@ -16,7 +16,8 @@ from airflow.timetables.base import TimeRestriction
 from atlas.config import load_source
 from atlas.constants import INCLUDE_DIR
 from atlas.factory import build_dag, navigate_asset
-from atlas.factory.builder import promotion_order, timetable_for
+from atlas.factory.builder import timetable_for
+from atlas.stages.promote import promotion_order
 
 SOURCES = INCLUDE_DIR / "sources"
 
@@ -38,7 +39,6 @@ TINY: dict[str, Any] = {
         }
         for name, refs in [("c", ["b"]), ("b", ["a"]), ("a", ["a"])]  # YAML order is the reverse
     ],
-    "alerts": [{"type": "slack", "conn_id": "tiny_slack"}],
 }
 
 
@@ -94,7 +94,7 @@ def test_yaml_tags_are_not_duplicated(tmp_path: Path) -> None:
 
 
 def test_doc_md_summarises_and_embeds_yaml() -> None:
-    """doc_md names the connector, entities, keys, references and alerts, and embeds the YAML."""
+    """doc_md names the connector, the steps the DAG runs, entities, keys and references, and embeds the YAML."""
     path = SOURCES / "shop.yaml"
     doc = build_dag(load_source(path), path).doc_md
     assert "postgres: connection `shop_source`" in doc
@@ -102,8 +102,13 @@ def test_doc_md_summarises_and_embeds_yaml() -> None:
         assert entity in doc
     assert "key `order_id, line_number`" in doc
     assert "references `products` via `product_id`" in doc
-    assert "email → commerce-oncall@example.com" in doc
-    assert "atlas://warehouse/navigate/shop" in doc
+    steps = doc.split("## What each run does", 1)[1].split("## Entities", 1)[0]
+    for task in ("`ensure_partitions`", "`land_<entity>`", "`promote_<entity>`", "`navigate`", "`publish`"):
+        assert task in steps
+    assert "products → orders → order_lines" in steps
+    assert "atlas://warehouse/navigate/shop" in steps
+    for unbuilt in ("archive", "alert", "retention", "quality"):  # not in this Atlas yet
+        assert unbuilt not in doc.split("## Source YAML", 1)[0].lower()
     assert f"```yaml\n{path.read_text(encoding='utf-8').rstrip()}\n```" in doc
 
 

@@ -12,7 +12,7 @@ import pytest
 
 from atlas.batches import Interval, batch_id
 from atlas.config.loader import load_source
-from atlas.config.models import Column, ColumnType, SourceConfig
+from atlas.config import Column, ColumnType, SourceConfig
 from atlas.constants import SOURCES_DIR
 from atlas.exceptions import PromotionError
 from atlas.hooks.chart import ChartHook

@@ -14,9 +14,10 @@ import pytest
 
 from atlas.batches import Interval, batch_id
 from atlas.config import load_source
-from atlas.connectors.base import Chunk, Reject, Watermark
+from atlas.connectors.base import Chunk, Reject
 from atlas.exceptions import PartitionError
-from atlas.hooks.warehouse import WarehouseHook, add_grains, partition_grain
+from atlas.hooks.warehouse import WarehouseHook
+from atlas.partitions import add_grains, partition_grain
 
 pytestmark = pytest.mark.postgres
 
@@ -36,14 +37,13 @@ def _chunks(n_chunks: int, size: int, version: int = 1) -> Iterator[Chunk]:
         yield Chunk(records=_records(size, version, start=c * size))
 
 
-def _land(hook: WarehouseHook, chunks, interval: Interval = JAN, key=("id",), watermark=None):
+def _land(hook: WarehouseHook, chunks, interval: Interval = JAN, key=("id",)):
     return hook.land_batch(
         source="crm",
         entity="customers",
         interval=interval,
         key_columns=list(key),
         chunks=chunks,
-        watermark=watermark,
         dag_id="atlas_crm",
         run_id="manual__test",
     )
@@ -216,45 +216,6 @@ def test_concurrent_ensure_partitions(fresh_warehouse_dsn: str) -> None:
     assert len(results[0]) == 12
     names = {name for name, _ in WarehouseHook().list_partitions("explore.raw_data")}
     assert {f"explore.raw_data_p2030{m:02d}" for m in range(1, 13)} <= names
-
-
-def test_watermark_moves_only_forward_and_only_on_commit(
-    hook: WarehouseHook, fresh_warehouse_dsn: str
-) -> None:
-    """The watermark is checkpointed with its batch, never moves back, and not when the batch fails."""
-    feb = Interval(dt.datetime(2025, 1, 2, tzinfo=dt.UTC), dt.datetime(2025, 1, 3, tzinfo=dt.UTC))
-    query = "SELECT watermark_value FROM pipeline.watermarks WHERE source_name = 'crm'"
-    _land(hook, _chunks(1, 2), watermark=lambda: Watermark("updated_at", "2025-01-01T10:00:00+00:00"))
-    assert _one(fresh_warehouse_dsn, query)[0] == "2025-01-01T10:00:00+00:00"
-    _land(
-        hook,
-        _chunks(1, 2),
-        interval=feb,
-        watermark=lambda: Watermark("updated_at", "2024-12-31T00:00:00+00:00"),
-    )
-    assert _one(fresh_warehouse_dsn, query)[0] == "2025-01-01T10:00:00+00:00"
-
-    def failing() -> Iterator[Chunk]:
-        yield from _chunks(1, 2)
-        raise RuntimeError("boom")
-
-    with pytest.raises(RuntimeError):
-        _land(hook, failing(), watermark=lambda: Watermark("updated_at", "2099-01-01T00:00:00+00:00"))
-    assert _one(fresh_warehouse_dsn, query)[0] == "2025-01-01T10:00:00+00:00"
-    _land(
-        hook,
-        _chunks(1, 2),
-        interval=feb,
-        watermark=lambda: Watermark("updated_at", "2025-01-02T00:00:00+00:00"),
-    )
-    assert _one(fresh_warehouse_dsn, query)[0] == "2025-01-02T00:00:00+00:00"
-
-
-def test_numeric_watermarks_compare_as_numbers(hook: WarehouseHook, fresh_warehouse_dsn: str) -> None:
-    """Numeric watermark values compare numerically: 10 is greater than 9."""
-    _land(hook, _chunks(1, 1), watermark=lambda: Watermark("seq", "9"))
-    _land(hook, _chunks(1, 1), watermark=lambda: Watermark("seq", "10"))
-    assert _one(fresh_warehouse_dsn, "SELECT watermark_value FROM pipeline.watermarks")[0] == "10"
 
 
 def test_sync_source_system_upserts(fresh_warehouse_dsn: str) -> None:

@@ -70,9 +70,6 @@ class CsvConnector:
             if len(chunk):
                 yield chunk
 
-    def watermark(self):
-        return None
-
 
 class CsvToExploreOperator(SourceToExploreOperator):
     def get_connector(self, config):

@@ -8,11 +8,11 @@ from collections.abc import Iterator
 import orjson
 import psycopg
 import pytest
+from atlas_dev.sample.shop import generate_shop
 
 from atlas.batches import Interval
-from atlas.config.models import Entity, PostgresConnector
+from atlas.connectors.postgres.config import PostgresConnector, PostgresEntity
 from atlas.connectors.postgres.reader import PostgresSourceConnector
-from atlas_dev.sample.shop import generate_shop
 from tests.fixtures.postgres import PgServer
 
 START = dt.date(2026, 1, 1)
@@ -30,13 +30,15 @@ def shop_dsn(empty_db_dsn: str, pg_server: PgServer, monkeypatch: pytest.MonkeyP
     return empty_db_dsn
 
 
-def orders_entity(**kwargs: object) -> Entity:
+def orders_entity(**kwargs: object) -> PostgresEntity:
     """The orders entity of ``include/sources/shop.yaml`` (table unless overridden)."""
     options = {"table": "shop.orders"} | kwargs
     columns = [
         {"name": c} for c in ("order_id", "customer_id", "order_date", "status", "currency", "updated_at")
     ]
-    return Entity(name="orders", key=["order_id"], watermark_column="updated_at", columns=columns, **options)
+    return PostgresEntity(
+        name="orders", key=["order_id"], watermark_column="updated_at", columns=columns, **options
+    )
 
 
 def rows_of(dsn: str, query: str, *params: object) -> list[tuple]:
@@ -46,8 +48,8 @@ def rows_of(dsn: str, query: str, *params: object) -> list[tuple]:
         return conn.execute(query, params).fetchall()
 
 
-def test_extract_returns_the_interval_rows_ordered_with_watermark(shop_dsn: str) -> None:
-    """Only rows with updated_at in [start, end) come back, ordered, and the watermark is their max."""
+def test_extract_returns_the_interval_rows_ordered_by_watermark(shop_dsn: str) -> None:
+    """Only rows with updated_at in [start, end) come back, ordered by updated_at then key."""
     connector = PostgresSourceConnector(
         PostgresConnector(conn_id="shop_source", fetch_size=100), chunk_rows=10
     )
@@ -62,9 +64,6 @@ def test_extract_returns_the_interval_rows_ordered_with_watermark(shop_dsn: str)
     assert [r["order_id"] for r, _ in records] == [row[0] for row in expected]
     assert max(len(c) for c in chunks) <= 10
     assert all("2026-01-02T" in r["updated_at"] for r, _ in records)
-    assert connector.watermark() is not None
-    assert connector.watermark().column == "updated_at"
-    assert connector.watermark().value == expected[-1][1].isoformat()
     assert records[0][1] == "shop.orders#1"
     orjson.dumps([r for r, _ in records])
 
@@ -81,7 +80,7 @@ def test_changed_rows_show_up_in_the_later_interval(shop_dsn: str) -> None:
 def test_payload_values_are_json_text(shop_dsn: str) -> None:
     """Numerics become strings, dates ISO text: the payload survives orjson unchanged."""
     connector = PostgresSourceConnector(PostgresConnector(conn_id="shop_source"))
-    entity = Entity(
+    entity = PostgresEntity(
         name="order_lines",
         table="shop.order_lines",
         watermark_column="updated_at",
@@ -98,7 +97,7 @@ def test_payload_values_are_json_text(shop_dsn: str) -> None:
 
 
 def test_query_entity_and_empty_interval(shop_dsn: str) -> None:
-    """A ``query`` entity is wrapped as a subquery; an interval without rows has no watermark."""
+    """A ``query`` entity is wrapped as a subquery; an interval without rows yields no chunk."""
     connector = PostgresSourceConnector(PostgresConnector(conn_id="shop_source"))
     entity = orders_entity(
         table=None, query="SELECT order_id, status, updated_at FROM shop.orders WHERE status = 'paid'"
@@ -109,4 +108,3 @@ def test_query_entity_and_empty_interval(shop_dsn: str) -> None:
     assert set(records[0]) == {"order_id", "status", "updated_at"}
     empty = Interval(dt.datetime(2030, 1, 1, tzinfo=dt.UTC), dt.datetime(2030, 1, 2, tzinfo=dt.UTC))
     assert list(connector.extract(orders_entity(), empty)) == []
-    assert connector.watermark() is None

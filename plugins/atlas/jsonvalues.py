@@ -1,4 +1,8 @@
-"""Turning source values into JSON-serialisable payload values (orjson-ready)."""
+"""The one JSON encoding of source values in payloads: what ``explore.raw_data.payload`` holds.
+
+Connectors convert values orjson cannot serialise with :func:`jsonable`; the COPY writer passes
+it as orjson's ``default``, so a value reaches the payload the same way from every path.
+"""
 
 from __future__ import annotations
 
@@ -29,6 +33,8 @@ def jsonable(value: Any) -> Any:
         return base64.b64encode(bytes(value)).decode("ascii")
     if isinstance(value, dict):
         return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | set | frozenset):
+    if isinstance(value, set | frozenset):
+        return sorted((jsonable(v) for v in value), key=str)  # deterministic order
+    if isinstance(value, list | tuple):
         return [jsonable(v) for v in value]
     return str(value)

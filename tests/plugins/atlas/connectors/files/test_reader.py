@@ -12,21 +12,21 @@ import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from atlas_dev.sample.crm import BROKEN_LINE_KINDS, generate_crm
 
 from atlas.batches import Interval
-from atlas.config.models import Entity, FilesConnector
 from atlas.connectors.base import Chunk
+from atlas.connectors.files.config import FilesConnector, FilesEntity
 from atlas.connectors.files.reader import FilesSourceConnector
-from atlas_dev.sample.crm import BROKEN_LINE_KINDS, generate_crm
 
 HEADER = b"id,name,city\n"
 DAY = dt.datetime(2026, 1, 2, tzinfo=dt.UTC)
 INTERVAL = Interval(DAY, DAY + dt.timedelta(days=1))
 
 
-def entity(path: str) -> Entity:
+def entity(path: str) -> FilesEntity:
     """An entity with the three columns of the small test files."""
-    return Entity(
+    return FilesEntity(
         name="things", path=path, key=["id"], columns=[{"name": "id"}, {"name": "name"}, {"name": "city"}]
     )
 

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 import yaml
 
-from atlas.config import load_source, source_files
-from atlas.config.models import ColumnType, ConnectorType
+from atlas.config import ColumnType, History, load_source, source_files
+from atlas.config.source import PLANNED_SECTIONS
 from atlas.constants import INCLUDE_DIR
 from atlas.exceptions import SourceConfigError
 
@@ -192,7 +192,7 @@ def _write(tmp_path: Path, doc: dict[str, Any], stem: str = "demo") -> Path:
             id="postgres-needs-conn-id",
         ),
         pytest.param(_http_without_endpoint, "entities[1].endpoint", "<missing>", id="http-needs-endpoint"),
-        pytest.param(_set(("connector", "type"), "ftp"), "connector", None, id="unknown-connector"),
+        pytest.param(_set(("connector", "type"), "ftp"), "connector.type", "ftp", id="unknown-connector"),
         pytest.param(_set(("schedule",), "every day"), "schedule", "every day", id="schedule-not-cron"),
         pytest.param(_set(("schedule",), "61 * * * *"), "schedule", "61 * * * *", id="schedule-bad-minute"),
         pytest.param(_set(("owner",), ""), "owner", "", id="empty-owner"),
@@ -244,7 +244,7 @@ def test_valid_source_loads_typed(tmp_path: Path) -> None:
     """A valid file loads into typed models with enums and defaults applied."""
     config = load_source(_write(tmp_path, copy.deepcopy(BASE)))
     assert config.dag_id == "atlas_demo"
-    assert config.connector.type is ConnectorType.FILES
+    assert config.connector.type == "files"
     assert config.entity("customers").column("score").type is ColumnType.INTEGER
     assert config.entity("orders").references[0].entity == "customers"
 
@@ -261,3 +261,65 @@ def test_self_reference_is_allowed(tmp_path: Path) -> None:
 def test_sample_sources_are_valid(path: Path) -> None:
     """Every shipped sample source validates."""
     assert load_source(path).name == path.stem
+
+
+@pytest.mark.parametrize("section", [pytest.param(name, id=name) for name in PLANNED_SECTIONS])
+def test_sections_no_stage_reads_are_refused(tmp_path: Path, section: str) -> None:
+    """A planned section (quality, retention, alerts, pii) is refused until a stage reads it."""
+    path = _write(tmp_path, copy.deepcopy(BASE) | {section: {"anything": 1}})
+    with pytest.raises(SourceConfigError) as info:
+        load_source(path)
+    assert f"  - {section} = {{'anything': 1}}: is not supported yet" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("mutate", "key_path"),
+    [
+        pytest.param(
+            _set(("entities", 0, "table"), "public.customers"), "entities[0].table", id="table-on-files"
+        ),
+        pytest.param(
+            _set(("entities", 0, "endpoint"), "/api/x"), "entities[0].endpoint", id="endpoint-on-files"
+        ),
+        pytest.param(
+            _set(("entities", 0, "path"), "x.csv", postgres=True), "entities[0].path", id="path-on-postgres"
+        ),
+        pytest.param(
+            _set(("connector", "delimiter"), ";", postgres=True),
+            "connector.delimiter",
+            id="files-key-on-postgres",
+        ),
+    ],
+)
+def test_another_connectors_keys_are_refused(
+    tmp_path: Path, mutate: Callable[[dict], dict], key_path: str
+) -> None:
+    """An entity or connector key of another connector is an error naming it, not silently ignored."""
+    path = _write(tmp_path, mutate(copy.deepcopy(BASE)))
+    with pytest.raises(SourceConfigError) as info:
+        load_source(path)
+    assert f"  - {key_path} = " in str(info.value)
+    assert "Extra inputs are not permitted" in str(info.value)
+
+
+def test_entities_take_their_connectors_model(tmp_path: Path) -> None:
+    """Each entity is validated by its connector's model: a files entity has a path, a postgres one a table."""
+    files = load_source(_write(tmp_path, copy.deepcopy(BASE)))
+    assert files.entities[0].path == "customers/{start:%Y%m%d}.csv"  # type: ignore[attr-defined]
+    postgres = load_source(_write(tmp_path, _postgres(copy.deepcopy(BASE))))
+    assert postgres.entities[1].table == "public.orders"  # type: ignore[attr-defined]
+    assert not hasattr(postgres.entities[1], "path")
+
+
+def test_history_and_dimension(tmp_path: Path) -> None:
+    """history: scd2 with a dimension name is kept; a dimension without scd2 history is refused."""
+    doc = _set(("entities", 0, "history"), "scd2")(copy.deepcopy(BASE))
+    doc["entities"][0]["dimension"] = "dim_customer"
+    config = load_source(_write(tmp_path, doc))
+    assert config.entities[0].history is History.SCD2
+    assert config.entities[0].dimension == "dim_customer"
+    assert config.entities[1].history is History.NONE
+    del doc["entities"][0]["history"]
+    with pytest.raises(SourceConfigError) as info:
+        load_source(_write(tmp_path, doc))
+    assert "  - entities[0].dimension = 'dim_customer': 'dimension' names an SCD2 history" in str(info.value)

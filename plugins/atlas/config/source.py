@@ -1,0 +1,266 @@
+"""Typed models of a source YAML file (``include/sources/<name>.yaml``), connector-independent part.
+
+One file describes one source system: where its data comes from (the connector, see
+:mod:`atlas.config.connectors` and ``atlas/connectors/<type>/``), when the DAG runs, and its
+entities with their keys, typed columns, validation rules, PII hints and history. Every field is
+documented right under it; ``include/sources/*.yaml`` are the working examples. Validation
+happens once, here and in the connector models: the rest of Atlas trusts these objects.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Annotated, Any
+
+from pydantic import Field, StringConstraints, field_validator, model_validator
+
+from atlas.config.connectors import ConnectorConfig
+from atlas.config.types import IDENTIFIER_PATTERN, Classification, ColumnType, History, Identifier, Model
+from atlas.exceptions import ConfigProblem
+
+PLANNED_SECTIONS: dict[str, str] = {
+    "quality": "quality checks arrive with the quality stage",
+    "retention": "retention and archiving arrive with the archive stage",
+    "alerts": "alert routes arrive with alerting",
+    "pii": "PII policies arrive with the PII stage",
+}
+"""Top-level sections Atlas will read once the stage that reads them exists; until then a source
+that sets one is refused (a key that does nothing is never accepted silently)."""
+
+
+class Column(Model):
+    """One column of an entity: its type and the rules a value must pass to reach ``chart``."""
+
+    name: Identifier
+    """Column name, also the key of the value in the landed JSON payload."""
+    type: ColumnType = ColumnType.TEXT
+    """Logical type; the value is cast to it on promotion to ``chart`` (a failed cast quarantines the row)."""
+    required: bool = False
+    """A missing or empty value quarantines the row."""
+    pattern: str | None = None
+    """A regular expression (PostgreSQL ``~``) the text value must match."""
+    min: float | dt.date | dt.datetime | None = None
+    """Inclusive lower bound for numeric, date and timestamp columns."""
+    max: float | dt.date | dt.datetime | None = None
+    """Inclusive upper bound for numeric, date and timestamp columns."""
+    allowed_values: list[str] | None = None
+    """The closed list of values the column may take (compared as text); also a dbt test."""
+    pii: Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9_]*$")] | None = None
+    """Presidio entity type this column holds (``EMAIL_ADDRESS``, ``PHONE_NUMBER``, ``PERSON`` …):
+    the generated staging model masks it in ``navigate`` (``compliance.mask(value, <pii>)``)."""
+    classification: Classification = Classification.INTERNAL
+    """Classification level of the column; ``pii`` columns default to ``confidential``."""
+    description: str = ""
+    """Shown in the DAG's docs and in the generated dbt sources."""
+
+    @field_validator("pattern")
+    @classmethod
+    def _pattern_compiles(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                re.compile(value)
+            except re.error as exc:
+                raise ValueError(f"not a valid regular expression: {exc}") from exc
+        return value
+
+    @model_validator(mode="after")
+    def _rules_fit_type(self) -> Column:
+        if (self.min is not None or self.max is not None) and self.type not in (
+            ColumnType.INTEGER,
+            ColumnType.BIGINT,
+            ColumnType.NUMERIC,
+            ColumnType.DATE,
+            ColumnType.TIMESTAMP,
+        ):
+            raise ConfigProblem(
+                f"min/max apply to numeric, date and timestamp columns, not {self.type.value}",
+                at=("min" if self.min is not None else "max",),
+            )
+        if self.min is not None and self.max is not None:
+            try:
+                inverted = self.min > self.max  # type: ignore[operator]
+            except TypeError:
+                raise ConfigProblem(
+                    f"min {self.min!r} and max {self.max!r} are not comparable", at=("min",)
+                ) from None
+            if inverted:
+                raise ConfigProblem(f"min {self.min} is greater than max {self.max}", at=("min",))
+        if self.pii and self.classification is Classification.INTERNAL:
+            object.__setattr__(self, "classification", Classification.CONFIDENTIAL)
+        return self
+
+
+class Reference(Model):
+    """A reference from this entity to another entity of the same source (a foreign key)."""
+
+    columns: list[Identifier] = Field(min_length=1)
+    """Columns of this entity holding the reference."""
+    entity: Identifier
+    """The referenced entity; its key columns are matched in order."""
+
+
+class Entity(Model):
+    """One entity (table, file family, API resource) of the source.
+
+    Where the connector finds the entity (a path, a table, an endpoint) is declared by the
+    connector's own subclass of this model (``atlas/connectors/<type>/config.py``).
+    """
+
+    name: Identifier
+    description: str = ""
+    key: list[Identifier] = Field(min_length=1)
+    """Columns that identify a record; joined with ``|`` they form the record key."""
+    columns: list[Column] = Field(min_length=1)
+    references: list[Reference] = []
+    """References to other entities of this source, checked on promotion to ``chart``."""
+    history: History = History.NONE
+    """``scd2`` asks ``navigate`` for a Type 2 history of the entity besides its current state."""
+    dimension: Identifier | None = None
+    """With ``history: scd2``: the name of the SCD2 snapshot in ``navigate`` (``dim_customer``);
+    default ``<source>__<entity>_history``."""
+
+    @model_validator(mode="after")
+    def _keys_are_columns(self) -> Entity:
+        if self.dimension is not None and self.history is not History.SCD2:
+            raise ConfigProblem(
+                "'dimension' names an SCD2 history: set 'history: scd2' too", at=("dimension",)
+            )
+        names = [c.name for c in self.columns]
+        for i, name in enumerate(names):
+            if name in names[:i]:
+                raise ConfigProblem(f"duplicate column name {name!r}", at=("columns", i, "name"))
+        for i, key in enumerate(self.key):
+            if key not in names:
+                raise ConfigProblem(
+                    f"key column {key!r} is not declared in columns ({', '.join(names)})", at=("key", i)
+                )
+        for r, ref in enumerate(self.references):
+            for c, column in enumerate(ref.columns):
+                if column not in names:
+                    raise ConfigProblem(
+                        f"reference to {ref.entity} uses undeclared column {column!r}",
+                        at=("references", r, "columns", c),
+                    )
+        return self
+
+    def column(self, name: str) -> Column:
+        return next(c for c in self.columns if c.name == name)
+
+
+class SourceConfig(Model):
+    """A source system: one YAML file, one generated DAG.
+
+    The model a file is validated with is a subclass per registered connector
+    (:func:`atlas.config.loader.source_adapter`), whose ``connector`` and ``entities`` are that
+    connector's models; code that does not care which connector reads this base.
+    """
+
+    name: Identifier
+    """The source's name; also the DAG id ``atlas_<name>`` and the prefix of its chart tables."""
+    description: str = ""
+    owner: str = Field(default="atlas", min_length=1)
+    """Airflow task owner (a team), shown in the UI."""
+    schedule: str | None = "@daily"
+    """A cron expression or an Airflow preset (``@daily``), in UTC; ``null`` runs only when triggered."""
+    start_date: dt.date
+    catchup: bool = False
+    tags: list[str] = []
+    connector: ConnectorConfig
+    entities: list[Entity] = Field(min_length=1)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _planned_sections(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            for key, why in PLANNED_SECTIONS.items():
+                if key in data and key not in cls.model_fields:
+                    raise ConfigProblem(
+                        f"is not supported yet: no stage of this Atlas reads '{key}' ({why}); "
+                        "remove the section",
+                        at=(key,),
+                    )
+        return data
+
+    @field_validator("schedule")
+    @classmethod
+    def _schedule_valid(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        # Airflow's own timetable resolves its presets and validates the cron expression.
+        from airflow.sdk import CronDataIntervalTimetable
+
+        try:
+            CronDataIntervalTimetable(value.strip(), timezone="UTC").validate()
+        except Exception as exc:  # AirflowTimetableInvalid, or croniter's errors for odd input
+            raise ValueError(
+                "must be an Airflow preset like '@daily' or a five-field cron expression "
+                f"(minute hour day-of-month month day-of-week): {exc}"
+            ) from None
+        return value
+
+    @model_validator(mode="after")
+    def _references_resolve(self) -> SourceConfig:
+        names = [e.name for e in self.entities]
+        for i, name in enumerate(names):
+            if name in names[:i]:
+                raise ConfigProblem(f"duplicate entity name {name!r}", at=("entities", i, "name"))
+        for i, entity in enumerate(self.entities):
+            for r, ref in enumerate(entity.references):
+                at = ("entities", i, "references", r)
+                if ref.entity not in names:
+                    raise ConfigProblem(
+                        f"entity {entity.name!r} references unknown entity {ref.entity!r} "
+                        f"(known: {', '.join(names)})",
+                        at=(*at, "entity"),
+                    )
+                target = self.entity(ref.entity)
+                if len(target.key) != len(ref.columns):
+                    raise ConfigProblem(
+                        f"reference to {ref.entity} has {len(ref.columns)} column(s), "
+                        f"its key has {len(target.key)}",
+                        at=(*at, "columns"),
+                    )
+        cycle = _reference_cycle(self.entities)
+        if cycle:
+            raise ConfigProblem(
+                f"references form a cycle: {' -> '.join(cycle)}; entities are promoted in "
+                "reference order, so break the cycle",
+                at=("entities", names.index(cycle[0]), "references"),
+            )
+        return self
+
+    @property
+    def dag_id(self) -> str:
+        return f"atlas_{self.name}"
+
+    def entity(self, name: str) -> Entity:
+        return next(e for e in self.entities if e.name == name)
+
+
+def _reference_cycle(entities: list[Entity]) -> list[str] | None:
+    """The first cycle among the entities' references (self-references ignored), or ``None``."""
+    edges = {e.name: [r.entity for r in e.references if r.entity != e.name] for e in entities}
+    state: dict[str, int] = {}  # 1 = on the current path, 2 = done
+
+    def visit(name: str, path: list[str]) -> list[str] | None:
+        state[name] = 1
+        for target in edges.get(name, []):
+            if state.get(target) == 1:
+                return [*path[path.index(target) :], target] if target in path else [name, target]
+            if target not in state:
+                found = visit(target, [*path, target])
+                if found:
+                    return found
+        state[name] = 2
+        return None
+
+    for entity in entities:
+        if entity.name not in state:
+            found = visit(entity.name, [entity.name])
+            if found:
+                return found
+    return None
+
+
+__all__ = ["IDENTIFIER_PATTERN", "PLANNED_SECTIONS", "Column", "Entity", "Reference", "SourceConfig"]

@@ -1,0 +1,61 @@
+"""Configuration of the HTTP connector: the ``connector:`` section and each entity's endpoint."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import Field
+
+from atlas.config.connectors import ConnectorConfig
+from atlas.config.source import Entity
+from atlas.config.types import ConnId
+
+
+class Pagination(StrEnum):
+    PAGE = "page"
+    OFFSET = "offset"
+    CURSOR = "cursor"
+    NONE = "none"
+
+
+class HttpConnector(ConnectorConfig):
+    """An HTTP JSON API, paginated, authenticated through an Airflow ``http`` connection."""
+
+    type: Literal["http"] = "http"
+    conn_id: ConnId
+    pagination: Pagination = Pagination.PAGE
+    page_size: int = Field(default=100, ge=1, le=10_000)
+    page_param: str = "page"
+    """page: the page-number parameter (pages start at 1)."""
+    size_param: str = "page_size"
+    """page / offset / cursor: the page-size parameter."""
+    offset_param: str = "offset"
+    """offset: the parameter carrying the offset of the first record."""
+    cursor_param: str = "cursor"
+    """cursor: the request parameter carrying the cursor."""
+    next_cursor_path: str = "next_cursor"
+    """cursor: dotted path of the next cursor in the response; null or missing ends paging."""
+    max_retries: int = Field(default=5, ge=0, le=20)
+    """Retries with exponential backoff on 429 and 5xx responses (``Retry-After`` is honoured)."""
+    backoff_seconds: float = Field(default=1.0, ge=0, le=60)
+    """The first retry's wait; each next retry waits twice as long (at most 60 s)."""
+    timeout_seconds: float = Field(default=30.0, gt=0, le=600)
+    """Timeout of one request."""
+
+    def summary(self) -> str:
+        return f"http: connection `{self.conn_id}`, {self.pagination.value} pagination, {self.page_size} per page"
+
+
+class HttpEntity(Entity):
+    """An entity read from an HTTP endpoint."""
+
+    endpoint: str
+    """The path under the connection's base URL, e.g. ``/api/tickets``."""
+    records_path: str | None = None
+    """Dotted path to the list of records in each response (``data.items``); none = the body."""
+    params: dict[str, str] = {}
+    """Query parameters, formatted with the interval (``{start:%Y-%m-%dT%H:%M:%SZ}``)."""
+
+    def location(self) -> str:
+        return self.endpoint
