@@ -25,8 +25,6 @@ import psycopg
 
 from atlas.constants import ROOT, SOURCES_DIR, WAREHOUSE_CONN_ID
 
-log = logging.getLogger(__name__)
-
 DEMO_DIR = ROOT / ".demo"
 LINEAGE_FILE = DEMO_DIR / "openlineage.jsonl"
 """OpenLineage events of the demo's runs (file transport)."""

@@ -10,7 +10,6 @@ file without reading a traceback.
 from __future__ import annotations
 
 import functools
-import logging
 import os
 from pathlib import Path
 from typing import Annotated, Any
@@ -23,8 +22,6 @@ from atlas.config.source import SourceConfig
 from atlas.config.types import IDENTIFIER_PATTERN
 from atlas.constants import SOURCES_DIR
 from atlas.exceptions import ConfigProblem, SourceConfigError
-
-log = logging.getLogger(__name__)
 
 SOURCES_ENV = "ATLAS_SOURCES_DIR"
 """Overrides the folder of the source YAML files (tests, benchmarks, other deployments)."""

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from typing import IO, Any
 
 from atlas.connectors.base import DEFAULT_CHUNK_ROWS, Chunk, Reject
@@ -101,6 +101,49 @@ _RECORDS = Chunk.__dict__["records"]
 """``Chunk``'s own slot behind ``CsvChunk.records``."""
 
 
+class _Parse:
+    """The state of one stream's parse: its header, the header's width, the chunk being filled."""
+
+    __slots__ = ("chunk", "header", "limit", "name", "ncols")
+
+    def __init__(self, name: str, limit: int) -> None:
+        self.name = name
+        self.limit = limit
+        self.header: list[str] = []
+        self.ncols = -1  # no header yet: every row takes the slow path until one is found
+        self.chunk = CsvChunk(self.header, name)
+
+    def set_header(self, row: Sequence[str]) -> None:
+        self.header[:] = [row[0].lstrip("\ufeff"), *row[1:]]
+        self.ncols = len(self.header)
+
+    def add_rejects(self, rejects: list[Reject]) -> Iterator[CsvChunk]:
+        """Add a block's decode rejects, yielding each chunk they fill."""
+        done = 0
+        while done < len(rejects):
+            if len(self.chunk) >= self.limit:
+                yield self.chunk
+                self.chunk = CsvChunk(self.header, self.name)
+            take = rejects[done : done + self.limit - len(self.chunk)]
+            self.chunk.rejects.extend(take)
+            done += len(take)
+
+    def add_clean(self, clean: list[Sequence[str]], base: int) -> Iterator[CsvChunk]:
+        """Add a clean block's rows (the header first, if none yet), yielding each chunk they fill."""
+        done = 0
+        if self.ncols < 0:
+            self.set_header(clean[0])
+            done = 1
+        while done < len(clean):
+            if len(self.chunk) >= self.limit:
+                yield self.chunk
+                self.chunk = CsvChunk(self.header, self.name)
+            take = clean[done : done + self.limit - len(self.chunk)]
+            self.chunk.rows += take
+            self.chunk.lines += range(base + done, base + done + len(take))
+            done += len(take)
+
+
 class CsvReader:
     """Parses one CSV stream (header row first) into ``CsvChunk``s."""
 
@@ -117,105 +160,90 @@ class CsvReader:
         self.chunk_rows = chunk_rows
         self.block_bytes = block_bytes
 
-    def chunks(self, stream: IO[bytes], name: str) -> Iterator[Chunk]:  # noqa: C901 - one hot loop
+    def chunks(self, stream: IO[bytes], name: str) -> Iterator[Chunk]:
         """Yield the records and rejects of ``stream``; locations are ``<name>:<line>``."""
-        header: list[str] = []
-        ncols = -1  # no header yet: every row takes the slow path until one is found
-        limit = self.chunk_rows
-        chunk = CsvChunk(header, name)
+        state = _Parse(name, self.chunk_rows)
         carry: list[str] = []
         carry_base = 1
         for lines, base, final, decode_rejects in self._blocks(stream, name):
-            for start in range(0, len(decode_rejects), limit):
-                chunk.rejects.extend(decode_rejects[start : start + limit])
-                if len(chunk) >= limit:
-                    yield chunk
-                    chunk = CsvChunk(header, name)
+            yield from state.add_rejects(decode_rejects)
             if carry:
                 lines, base, carry = carry + lines, carry_base, []
-            count = len(lines)
             # Fast path: the whole block parses as one record per line, each as wide as the header.
-            clean = None if decode_rejects else self._clean_rows(lines, ncols)
+            clean = None if decode_rejects else self._clean_rows(lines, state.ncols)
             if clean is not None:
-                done = 0
-                if ncols < 0:
-                    header[:] = [clean[0][0].lstrip("\ufeff"), *clean[0][1:]]
-                    ncols, done = len(header), 1
-                while done < count:
-                    if len(chunk) >= limit:
-                        yield chunk
-                        chunk = CsvChunk(header, name)
-                    take = clean[done : done + limit - len(chunk)]
-                    chunk.rows += take
-                    chunk.lines += range(base + done, base + done + len(take))
-                    done += len(take)
+                yield from state.add_clean(clean, base)
                 continue
-            rows_append, lines_append = chunk.rows.append, chunk.lines.append
-            pos = 0
-            while pos < count:
-                if len(chunk) >= limit:
-                    yield chunk
-                    chunk = CsvChunk(header, name)
-                    rows_append, lines_append = chunk.rows.append, chunk.lines.append
-                room = limit - len(chunk.rejects)
-                source = iter(lines)
-                source.__setstate__(pos)
-                reader = csv.reader(source, delimiter=self.delimiter, strict=True)
-                offset = base + pos - 1
-                prev = 0
-                restart = count
-                try:
-                    for row in reader:
-                        line = reader.line_num
-                        if line - prev == 1 and len(row) == ncols:
-                            rows_append(row)
-                            lines_append(offset + line)
-                        else:
-                            first = pos + prev
-                            if not row:
-                                pass  # a blank line (or the placeholder of an undecodable one)
-                            elif ncols < 0:
-                                header[:] = [row[0].lstrip("\ufeff"), *row[1:]]
-                                ncols = len(header)
-                            elif len(row) != ncols:
-                                if line - prev == 1:
-                                    reason = f"row has {len(row)} fields, header has {ncols}"
-                                    chunk.rejects.append(
-                                        line_reject(name, base + first, lines[first], reason, "")
-                                    )
-                                else:
-                                    reason = (
-                                        f"unterminated quoted field: the record starting here runs over "
-                                        f"{line - prev} lines into {len(row)} fields, header has {ncols}"
-                                    )
-                                    chunk.rejects.append(
-                                        line_reject(name, base + first, lines[first], reason, "")
-                                    )
-                                    restart = first + 1
-                                    break
-                            else:
-                                rows_append(row)
-                                lines_append(base + first)
-                            room = limit - len(chunk.rejects)
-                        prev = line
-                        if len(chunk.rows) >= room:
-                            yield chunk
-                            chunk = CsvChunk(header, name)
-                            rows_append, lines_append = chunk.rows.append, chunk.lines.append
-                            room = limit
-                except csv.Error as exc:
-                    first = pos + prev
-                    if str(exc).startswith(_END_OF_DATA) and not final and _fits(lines, first):
-                        carry, carry_base = lines[first:], base + first  # a quoted field crosses blocks
+            carry_at = yield from self._parse_rows(state, lines, base, final)
+            if carry_at is not None:  # a quoted field crosses into the next block
+                carry, carry_base = lines[carry_at:], base + carry_at
+        if len(state.chunk):
+            yield state.chunk
+
+    def _parse_rows(  # noqa: C901 - one hot loop
+        self, state: _Parse, lines: list[str], base: int, final: bool
+    ) -> Generator[Chunk, None, int | None]:
+        """The slow path: ``lines`` row by row; returns where to carry an open quote, if anywhere."""
+        name, limit, count = state.name, state.limit, len(lines)
+        chunk = state.chunk
+        rows_append, lines_append = chunk.rows.append, chunk.lines.append
+        pos = 0
+        while pos < count:
+            if len(chunk) >= limit:
+                yield chunk
+                chunk = state.chunk = CsvChunk(state.header, name)
+                rows_append, lines_append = chunk.rows.append, chunk.lines.append
+            room = limit - len(chunk.rejects)
+            source = iter(lines)
+            source.__setstate__(pos)  # type: ignore[attr-defined]
+            reader = csv.reader(source, delimiter=self.delimiter, strict=True)
+            offset = base + pos - 1
+            prev = 0
+            restart = count
+            try:
+                for row in reader:
+                    line = reader.line_num
+                    if line - prev == 1 and len(row) == state.ncols:
+                        rows_append(row)
+                        lines_append(offset + line)
                     else:
-                        reason = f"malformed CSV: {exc}"
-                        if str(exc).startswith(_END_OF_DATA):
-                            reason = "unterminated quoted field: no closing quote before the end of the file"
-                        chunk.rejects.append(line_reject(name, base + first, lines[first], reason, ""))
-                        restart = first + 1
-                pos = restart
-        if len(chunk):
-            yield chunk
+                        first = pos + prev
+                        if not row:
+                            pass  # a blank line (or the placeholder of an undecodable one)
+                        elif state.ncols < 0:
+                            state.set_header(row)
+                        elif len(row) != state.ncols:
+                            reason = f"row has {len(row)} fields, header has {state.ncols}"
+                            if line - prev > 1:
+                                reason = (
+                                    f"unterminated quoted field: the record starting here runs over "
+                                    f"{line - prev} lines into {len(row)} fields, header has {state.ncols}"
+                                )
+                            chunk.rejects.append(line_reject(name, base + first, lines[first], reason, ""))
+                            if line - prev > 1:
+                                restart = first + 1
+                                break
+                        else:
+                            rows_append(row)
+                            lines_append(base + first)
+                        room = limit - len(chunk.rejects)
+                    prev = line
+                    if len(chunk.rows) >= room:
+                        yield chunk
+                        chunk = state.chunk = CsvChunk(state.header, name)
+                        rows_append, lines_append = chunk.rows.append, chunk.lines.append
+                        room = limit
+            except csv.Error as exc:
+                first = pos + prev
+                if str(exc).startswith(_END_OF_DATA) and not final and _fits(lines, first):
+                    return first
+                reason = f"malformed CSV: {exc}"
+                if str(exc).startswith(_END_OF_DATA):
+                    reason = "unterminated quoted field: no closing quote before the end of the file"
+                chunk.rejects.append(line_reject(name, base + first, lines[first], reason, ""))
+                restart = first + 1
+            pos = restart
+        return None
 
     def _clean_rows(self, lines: list[str], ncols: int) -> list[Sequence[str]] | None:
         """The rows of ``lines`` if each line is one record as wide as the header, else None.
