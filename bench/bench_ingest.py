@@ -207,6 +207,8 @@ def main() -> None:
         child(args.child)
         return
 
+    from atlas_dev.embedded_pg import create_database, drop_database
+
     from atlas.migrations import migrate
 
     admin = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -214,9 +216,7 @@ def main() -> None:
     created = None
     if not dsn:
         created = f"atlas_bench_{secrets.token_hex(4)}"
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{created}"')
-        dsn = f"postgresql://postgres@127.0.0.1:5432/{created}"
+        dsn = create_database(admin, created)
     try:
         migrate(dsn)
         with psycopg.connect(dsn, autocommit=True) as conn:
@@ -281,8 +281,7 @@ def main() -> None:
         print(f"peak RSS of the atlas ingest process: {rss_mb:.0f} MB   (target < 500 MB at 10M rows)")
     finally:
         if created and not args.keep:
-            with psycopg.connect(admin, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{created}" WITH (FORCE)')
+            drop_database(admin, created)
         shutil.rmtree(_TMP, ignore_errors=True)
 
 

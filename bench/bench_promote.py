@@ -194,21 +194,6 @@ def time_navigate(dsn: str, rows: int) -> None:
     )
 
 
-def _create_database(admin_dsn: str, name: str) -> str:
-    import psycopg
-
-    with psycopg.connect(admin_dsn, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return psycopg.conninfo.make_conninfo(admin_dsn, dbname=name)
-
-
-def _drop_database(admin_dsn: str, name: str) -> None:
-    import psycopg
-
-    with psycopg.connect(admin_dsn, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
 def _land(dsn: str, batch: uuid.UUID, start: dt.datetime, rows: int) -> float:
     import psycopg
 
@@ -237,13 +222,15 @@ def main() -> int:
     os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
     logging.basicConfig(level=logging.WARNING)
 
+    from atlas_dev.embedded_pg import create_database, drop_database
+
     created = None
     dsn = args.dsn
     if dsn is None:
         from atlas.migrations import migrate
 
         created = f"atlas_bench_promote_{uuid.uuid4().hex[:8]}"
-        dsn = _create_database(args.admin_dsn, created)
+        dsn = create_database(args.admin_dsn, created)
         migrate(dsn)
     try:
         import psycopg
@@ -284,7 +271,7 @@ def main() -> int:
         print(f"peak RSS of this process: {peak_mib:.0f} MiB")
     finally:
         if created and not args.keep:
-            _drop_database(args.admin_dsn, created)
+            drop_database(args.admin_dsn, created)
     return 0
 
 

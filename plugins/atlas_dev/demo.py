@@ -62,9 +62,9 @@ def _warehouse() -> Iterator[tuple[str, str, bool]]:
         f"warehouse: embedded PostgreSQL in {DEMO_DIR / 'pgdata'} (started in {time.perf_counter() - started:.1f}s)"
     )
     try:
-        from atlas_dev.demo_sources import database_dsn
+        from atlas_dev.embedded_pg import create_database
 
-        database_dsn(server.admin_dsn, WAREHOUSE_DATABASE)
+        create_database(server.admin_dsn, WAREHOUSE_DATABASE, if_missing=True)
         os.environ[f"AIRFLOW_CONN_{WAREHOUSE_CONN_ID.upper()}"] = server.airflow_uri(WAREHOUSE_DATABASE)
         yield server.dsn(WAREHOUSE_DATABASE), server.admin_dsn, True
     finally:

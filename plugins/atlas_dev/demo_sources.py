@@ -16,26 +16,16 @@ import datetime as dt
 import os
 from collections.abc import Iterator
 
-import psycopg
-from psycopg import sql
-from psycopg.conninfo import conninfo_to_dict, make_conninfo
+from psycopg.conninfo import conninfo_to_dict
 
 from atlas.constants import INCLUDE_DIR
-from atlas_dev.embedded_pg import uri
+from atlas_dev.embedded_pg import create_database, uri
 
 SAMPLE_START = dt.date(2025, 12, 31)
 SAMPLE_END = dt.date(2026, 1, 2)
 """The demo's days ``[start, end)``: one per demo interval."""
 SHOP_DATABASE = "atlas_shop_source"
 CRM_DIR = INCLUDE_DIR / "sample_data" / "crm"
-
-
-def database_dsn(admin_dsn: str, name: str) -> str:
-    """The DSN of database ``name`` on the server of ``admin_dsn``, creating the database if missing."""
-    with psycopg.connect(admin_dsn, autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    return make_conninfo(admin_dsn, dbname=name)
 
 
 @contextlib.contextmanager
@@ -48,7 +38,7 @@ def sample_sources(admin_dsn: str, *, regenerate: bool = False) -> Iterator[None
     if regenerate or not any(CRM_DIR.rglob("*.csv")):
         files = generate("crm", CRM_DIR, SAMPLE_START, SAMPLE_END)
         print(f"sample crm: {len(files)} CSV file(s) in {CRM_DIR}")
-    shop_dsn = database_dsn(admin_dsn, SHOP_DATABASE)
+    shop_dsn = create_database(admin_dsn, SHOP_DATABASE, if_missing=True)
     counts = generate("shop", shop_dsn, SAMPLE_START, SAMPLE_END)
     print(f"sample shop: database {SHOP_DATABASE} " + ", ".join(f"{t}={n}" for t, n in counts.items()))
     # the URI form that keeps a Unix-socket host (embedded server) in Airflow's host field

@@ -89,18 +89,9 @@ class PgServer:
 
     def create_database(self, name: str, *, template: str = "template0") -> str:
         """Create ``name`` as a copy of ``template`` and return its DSN."""
-        started = time.perf_counter()
-        with self.admin() as conn:
-            conn.execute(
-                sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
-                    sql.Identifier(name), sql.Identifier(template)
-                )
-            )
-            if template != "template0":
-                _copy_database_settings(conn, template, name)
+        dsn = create_database(self.admin_dsn, name, template=template)
         self.created_databases.add(name)
-        log.info("created database %s from %s in %.2fs", name, template, time.perf_counter() - started)
-        return self.dsn(name)
+        return dsn
 
     def seal_template(self, name: str) -> None:
         """End connections to ``name`` and refuse new ones, so it can be cloned at any time."""
@@ -116,8 +107,7 @@ class PgServer:
 
     def drop_database(self, name: str) -> None:
         """Drop ``name``, ending any connection still open to it."""
-        with self.admin() as conn:
-            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        drop_database(self.admin_dsn, name)
         self.created_databases.discard(name)
 
     def close(self) -> None:
@@ -129,6 +119,35 @@ class PgServer:
                 log.warning("could not drop test database %s", name, exc_info=True)
         if self.stop is not None:
             self.stop()
+
+
+def create_database(
+    admin_dsn: str, name: str, *, template: str = "template0", if_missing: bool = False
+) -> str:
+    """Create database ``name`` on the server of ``admin_dsn`` as a copy of ``template``; its DSN.
+
+    The one helper that creates databases (the test harness, the demo, the benchmarks). With
+    ``if_missing`` an existing database is kept as it is. A template's ``ALTER DATABASE … SET``
+    settings are copied too, which ``CREATE DATABASE … TEMPLATE`` does not do.
+    """
+    started = time.perf_counter()
+    with psycopg.connect(admin_dsn, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+        if exists and if_missing:
+            return uri({**conninfo_to_dict(admin_dsn), "dbname": name})
+        conn.execute(
+            sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(name), sql.Identifier(template))
+        )
+        if template != "template0":
+            _copy_database_settings(conn, template, name)
+    log.info("created database %s from %s in %.2fs", name, template, time.perf_counter() - started)
+    return uri({**conninfo_to_dict(admin_dsn), "dbname": name})
+
+
+def drop_database(admin_dsn: str, name: str) -> None:
+    """Drop database ``name`` if it exists, ending any connection still open to it."""
+    with psycopg.connect(admin_dsn, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
 _LIST_QUOTE_SETTINGS = frozenset(
