@@ -246,10 +246,6 @@ def test_chunks_hold_chunk_rows_rows_and_rejects_at_most(body: bytes, sizes: lis
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: undecodable lines' rejects are added to a chunk without checking its room",
-)
 def test_undecodable_lines_do_not_overfill_a_chunk() -> None:
     """A block's decode rejects join a partly filled chunk without pushing it past ``chunk_rows``."""
     first_block = HEADER + b"1,a,b\n2,c,d\n"  # two rows: the chunk is partly filled
