@@ -73,9 +73,10 @@ migrate: setup  ## apply sql/ migrations to the atlas_warehouse connection
 demo: setup  ## run the whole pipeline on the sample sources and print what happened
 	$(PY) -m atlas_dev demo
 
-lint: setup  ## ruff lint + format check
+lint: setup  ## ruff lint + format check + mypy over plugins/atlas
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 format: setup  ## apply ruff formatting and fixes
 	$(VENV)/bin/ruff format .

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from collections.abc import Callable
 
 from atlas.exceptions import AtlasError
 
@@ -40,8 +41,9 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("status", help="list applied and pending migrations").set_defaults(func=_status)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    command: Callable[[argparse.Namespace], int] = args.func
     try:
-        return args.func(args)
+        return command(args)
     except AtlasError as exc:
         print(f"atlas {args.command}: {exc}", file=sys.stderr)
         return 2

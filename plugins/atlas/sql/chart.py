@@ -27,12 +27,13 @@ from __future__ import annotations
 import hashlib
 import logging
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from psycopg import sql
 
-from atlas.config.models import Column, ColumnType, Entity, Reference, SourceConfig
+from atlas.config import Column, ColumnType, Entity, Reference, SourceConfig
 from atlas.constants import Schema
 from atlas.sql import load_sql
 
@@ -117,7 +118,7 @@ def _json(name: str) -> sql.Identifier:
     return sql.Identifier(f"_j_{name}")
 
 
-def _join(items: list[sql.Composable], sep: str = ", ") -> sql.Composed:
+def _join(items: Sequence[sql.Composable], sep: str = ", ") -> sql.Composed:
     return sql.SQL(sep).join(items)
 
 
