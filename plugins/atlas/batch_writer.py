@@ -26,15 +26,15 @@ import time
 import uuid
 from binascii import hexlify
 from collections.abc import Sequence
-from decimal import Decimal
 from operator import itemgetter, methodcaller
 from typing import Any
 
 import orjson
 from psycopg import Copy
 
-from atlas.connectors.base import Chunk, Reject, Watermark
+from atlas.connectors.base import Chunk, Reject
 from atlas.connectors.files.csv_reader import CsvChunk
+from atlas.jsonvalues import jsonable
 
 log = logging.getLogger(__name__)
 
@@ -85,17 +85,6 @@ def copy_text(value: str) -> str:
     return value
 
 
-def _json_default(value: object) -> object:
-    """JSON for the types connectors meet beyond orjson's own (numeric, bytea, arrays of sets)."""
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, bytes | bytearray | memoryview):
-        return bytes(value).hex()
-    if isinstance(value, set | frozenset):
-        return sorted(value, key=str)
-    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
-
-
 @dataclasses.dataclass(frozen=True, slots=True)
 class _RowPlan:
     """How to turn one CSV header's rows into sorted-key JSON objects (see ``_render_rows``)."""
@@ -106,6 +95,9 @@ class _RowPlan:
     order: tuple[int, ...]
     """Indexes of the row values in template order (the last of duplicate columns)."""
     key_indexes: tuple[int, ...]
+    escape: bool
+    """Whether the template holds a backslash (a column name with a quote, a backslash or a
+    control character): its payloads then need COPY's backslash doubling whatever the values."""
 
     @classmethod
     def build(cls, header: tuple[str, ...], key_columns: tuple[str, ...]) -> _RowPlan | None:
@@ -117,12 +109,15 @@ class _RowPlan:
             keys = [orjson.dumps(column).replace(b"%", b"%%") for column in order]
         except orjson.JSONEncodeError:
             return None
+        if any(b"\\u0000" in key for key in keys):
+            return None  # a NUL in a column name: _render quarantines every row
         template = b"{" + b",".join(key + b":%b" for key in keys) + b"}"
         return cls(
             width=len(header),
             template=template,
             order=tuple(last[column] for column in order),
             key_indexes=tuple(last[column] for column in key_columns),
+            escape=b"\\" in template,
         )
 
 
@@ -153,7 +148,6 @@ class BatchWriter:
         self.rows_read = 0
         self.rows_landed = 0
         self.rows_quarantined = 0
-        self.watermark: Watermark | None = None
         self.result: BatchResult | None = None
         """Set by ``WarehouseHook.batch_writer()`` once the batch has committed."""
         self._copy: Copy | None = copy
@@ -190,10 +184,6 @@ class BatchWriter:
         if self.rows_read >= self._next_log:
             self._log_progress()
             self._next_log = self.rows_read + self._log_every
-
-    def set_watermark(self, watermark: Watermark | None) -> None:
-        """The high watermark to checkpoint when the batch commits (only if it moves forward)."""
-        self.watermark = watermark
 
     @property
     def checksum(self) -> str:
@@ -234,6 +224,7 @@ class BatchWriter:
         total = self._checksum
         locations: dict[str | None, bytes] = {None: _NULL}
         for payload, location in records:
+            key: str | None
             if single is not None:
                 value = payload.get(single)
                 if value is None or value == "":
@@ -245,7 +236,7 @@ class BatchWriter:
                 if key is None:
                     continue
             try:
-                text = dumps(payload, default=_json_default, option=option)
+                text = dumps(payload, default=jsonable, option=option)
             except (orjson.JSONEncodeError, TypeError) as exc:
                 rejects.append(
                     Reject(location or "", None, repr(payload), f"payload is not valid JSON: {exc}")
@@ -302,10 +293,9 @@ class BatchWriter:
         # A quote inside a JSON string is always escaped, so scanning left to right '"],["' and
         # '","' only match between values, bar a value of exactly "," or "],[" (ruled out above);
         # orjson never emits a raw control byte, so \x1f is a safe separator, and '\x1f""' can
-        # only be an empty value.
+        # only be an empty value (the leading \x1f lets the chunk's very first value be one too).
         flat = (
-            b"\x1f"
-            + blob[2:-2]
+            (b"\x1f" + blob[2:-2])
             .replace(b'"],["', b'"\x1f"')
             .replace(b'","', b'"\x1f"')
             .replace(b'\x1f""', b"\x1fnull")
@@ -317,7 +307,7 @@ class BatchWriter:
         payloads = list(map(plan.template.__mod__, zip(*columns_in_order, strict=True)))
         digests = list(map(_DIGEST, map(hashlib.md5, payloads)))
         self._checksum = (self._checksum + sum(map(int.from_bytes, digests))) % _CHECKSUM_MODULUS
-        if b"\\" in blob:
+        if plan.escape or b"\\" in blob:
             payloads = list(map(_ESCAPE_BACKSLASH, payloads))
         keys = columns[0] if len(columns) == 1 else list(map("|".join, zip(*columns, strict=True)))
         text = "".join(keys)
@@ -350,7 +340,7 @@ class BatchWriter:
     @staticmethod
     def _missing_key(payload: dict[str, Any], location: str, column: str) -> Reject:
         try:
-            raw = orjson.dumps(payload, default=_json_default, option=orjson.OPT_SORT_KEYS).decode()
+            raw = orjson.dumps(payload, default=jsonable, option=orjson.OPT_SORT_KEYS).decode()
         except (orjson.JSONEncodeError, TypeError):
             raw = repr(payload)
         return Reject(location or "", None, raw, f"missing key column {column}")
