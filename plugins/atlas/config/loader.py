@@ -58,9 +58,9 @@ def _adapter(generation: int) -> TypeAdapter[Any]:
     for stage in STAGES.all().values():
         for name, model in stage.sections.items():
             sections[name] = (model, Field(default_factory=model))
-    variants = []
+    variants: list[Any] = []
     for name, spec in CONNECTORS.all().items():
-        model = create_model(  # type: ignore[call-overload]
+        model = create_model(
             f"{name.title()}SourceConfig",
             __base__=SourceConfig,
             __module__=SourceConfig.__module__,
@@ -71,8 +71,8 @@ def _adapter(generation: int) -> TypeAdapter[Any]:
         variants.append(Annotated[model, Tag(name)])
     if len(variants) == 1:
         return TypeAdapter(variants[0])
-    union = Annotated[
-        functools.reduce(lambda a, b: a | b, variants),  # type: ignore[arg-type, return-value]
+    union: Any = Annotated[
+        functools.reduce(lambda a, b: a | b, variants),
         Discriminator(
             _connector_type,
             custom_error_type="connector_type",

@@ -52,6 +52,7 @@ from atlas.batches import Interval, batch_id
 from atlas.config import Entity, SourceConfig
 from atlas.constants import WAREHOUSE_CONN_ID, Schema
 from atlas.exceptions import PromotionError
+from atlas.hooks import psycopg_connection
 from atlas.sql import chart as chart_sql
 
 log = logging.getLogger(__name__)
@@ -149,7 +150,7 @@ class ChartHook(PostgresHook):
         }
         phases: dict[str, float] = {}
         started = time.perf_counter()
-        with closing(self.get_conn()) as conn:
+        with closing(psycopg_connection(self)) as conn:
             conn.autocommit = False
             with conn.transaction(), conn.cursor() as cur:
                 counts = self._promote_batch(cur, source, entity, params, phases, started)
@@ -221,7 +222,7 @@ class ChartHook(PostgresHook):
         """Create the table when missing, else add the YAML columns it lacks; returns those added."""
         table_name = chart_sql.chart_table_name(source, entity.name)
         cur.execute(chart_sql.load("table_columns"), {"schema": Schema.CHART.value, "table": table_name})
-        existing = dict(cur.fetchall())
+        existing: dict[str, str] = dict(cur.fetchall())
         if not existing:
             cur.execute(chart_sql.create_table(source, entity))
             cur.execute(chart_sql.create_batch_index(source, entity.name))
@@ -257,7 +258,10 @@ class ChartHook(PostgresHook):
             cur.execute(check, check_params)
         cur.execute(chart_sql.analyze_stage(entity, stage))
         cur.execute(chart_sql.on_stage("stage_counts", stage))
-        landed, valid = cur.fetchone()
+        row = cur.fetchone()
+        if row is None:  # an aggregate always returns a row
+            raise PromotionError(f"stage_counts of {stage.as_string()} returned no row")
+        landed, valid = row
         return int(landed), int(valid)
 
     @staticmethod

@@ -30,6 +30,7 @@ from atlas.config import SourceConfig
 from atlas.connectors.base import Chunk
 from atlas.constants import WAREHOUSE_CONN_ID, PartitionGrain, Schema
 from atlas.exceptions import IngestError, PartitionError, SourceConfigError
+from atlas.hooks import psycopg_connection
 from atlas.partitions import partition_grain
 from atlas.sql import load_sql
 
@@ -72,7 +73,7 @@ class WarehouseHook(PostgresHook):
         bid = batch_id(source, entity, interval)
         params: dict[str, Any] = {"batch_id": bid, "interval_start": interval.start}
         started_at = dt.datetime.now(dt.UTC)
-        conn = self.get_conn()
+        conn = psycopg_connection(self)
         writer: BatchWriter | None = None
         try:
             with conn.cursor() as cur:
@@ -164,9 +165,10 @@ class WarehouseHook(PostgresHook):
 
     def batch_counts(self, batch: uuid.UUID | str) -> dict[str, Any] | None:
         """The ``pipeline.batches`` row of a batch as a dict, or ``None`` if it never landed."""
-        with self.get_conn() as conn, conn.cursor(row_factory=dict_row) as cur:
+        with psycopg_connection(self) as conn, conn.cursor(row_factory=dict_row) as cur:
             cur.execute(load_sql("pipeline", "batch_summary"), {"batch_id": batch})
-            return cur.fetchone()
+            row: dict[str, Any] | None = cur.fetchone()
+            return row
 
     # -- partitions ---------------------------------------------------------------------------
 
@@ -176,7 +178,7 @@ class WarehouseHook(PostgresHook):
         """Create the missing partitions of ``parent`` holding any instant of ``[from_ts, to_ts]``."""
         params = {"parent": parent, "grain": PartitionGrain(grain).value, "from_ts": from_ts, "to_ts": to_ts}
         started = time.monotonic()
-        with self.get_conn() as conn, conn.cursor() as cur:
+        with psycopg_connection(self) as conn, conn.cursor() as cur:
             try:
                 cur.execute(load_sql("pipeline", "ensure_partitions"), params)
             except psycopg.Error as exc:
@@ -198,7 +200,7 @@ class WarehouseHook(PostgresHook):
     def partitioned_tables(self, schemas: Sequence[str] | None = None) -> list[str]:
         """Every range-partitioned parent table (``schema.table``) in the Atlas schemas."""
         wanted = list(schemas) if schemas is not None else [s.value for s in Schema]
-        with self.get_conn() as conn, conn.cursor() as cur:
+        with psycopg_connection(self) as conn, conn.cursor() as cur:
             cur.execute(load_sql("pipeline", "partitioned_tables"), {"schemas": wanted})
             return [f"{schema}.{table}" for schema, table in cur.fetchall()]
 
@@ -218,7 +220,7 @@ class WarehouseHook(PostgresHook):
 
     def list_partitions(self, parent: str) -> list[tuple[str, str]]:
         """``(partition name, bounds)`` of every partition of ``parent``."""
-        with self.get_conn() as conn, conn.cursor() as cur:
+        with psycopg_connection(self) as conn, conn.cursor() as cur:
             cur.execute(load_sql("pipeline", "list_partitions"), {"parent": parent})
             return [(name, bounds) for name, bounds in cur.fetchall()]
 
@@ -236,7 +238,7 @@ class WarehouseHook(PostgresHook):
             "config": text.decode(),
             "config_checksum": hashlib.md5(text, usedforsecurity=False).hexdigest(),
         }
-        with self.get_conn() as conn, conn.cursor() as cur:
+        with psycopg_connection(self) as conn, conn.cursor() as cur:
             cur.execute(load_sql("explore", "upsert_source_system"), params)
             row = cur.fetchone()
         inserted = bool(row and row[0])

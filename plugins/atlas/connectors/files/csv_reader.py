@@ -69,7 +69,7 @@ class CsvChunk(Chunk):
         self.rejects = []
         self._built = False
 
-    @property  # type: ignore[override]
+    @property
     def records(self) -> list[tuple[dict[str, Any], str]]:
         if not self._built:
             header, prefix = self.header, f"{self.name}:"
@@ -81,7 +81,8 @@ class CsvChunk(Chunk):
                 ],
             )
             self._built = True
-        return _RECORDS.__get__(self)
+        built: list[tuple[dict[str, Any], str]] = _RECORDS.__get__(self)
+        return built
 
     @records.setter
     def records(self, value: list[tuple[dict[str, Any], str]]) -> None:
@@ -266,7 +267,7 @@ class CsvReader:
             ncols, body = len(rows[0]), rows[1:]
         if body and set(map(len, body)) != {ncols}:
             return None  # a wide, narrow or blank line
-        return rows
+        return list(rows)
 
     def _blocks(self, stream: IO[bytes], name: str) -> Iterator[tuple[list[str], int, bool, list[Reject]]]:
         """``(lines, line number of lines[0], is last block, decode rejects)`` per block of lines."""

@@ -19,6 +19,7 @@ from atlas.batches import Interval
 from atlas.connectors.base import DEFAULT_CHUNK_ROWS, Chunk
 from atlas.connectors.postgres.config import PostgresConnector, PostgresEntity
 from atlas.exceptions import ConnectorError
+from atlas.hooks import psycopg_connection
 from atlas.jsonvalues import jsonable
 
 log = logging.getLogger(__name__)
@@ -40,7 +41,7 @@ class PostgresSourceConnector:
         query = select_query(entity)
         origin = entity.table or f"query:{entity.name}"
         try:
-            conn = PostgresHook(postgres_conn_id=self.config.conn_id).get_conn()
+            conn = psycopg_connection(PostgresHook(postgres_conn_id=self.config.conn_id))
         except Exception as exc:
             raise ConnectorError(f"cannot connect to {self.config.conn_id}: {exc}") from exc
         try:
