@@ -38,6 +38,8 @@ from atlas.jsonvalues import jsonable
 
 log = logging.getLogger(__name__)
 
+MAX_NOTES = 50
+"""Notes kept per batch row; every note is logged."""
 LOG_EVERY_ROWS = 100_000
 """A progress line (rows, rows/s) is logged each time this many more records were read."""
 _REJECT_SPOOL_BYTES = 8 * 1024 * 1024
@@ -67,6 +69,8 @@ class BatchResult:
     rows_quarantined: int
     checksum: str
     seconds: float
+    notes: tuple[str, ...] = ()
+    """Warnings of the extract (``Chunk.notes``), also kept in ``pipeline.batches.notes``."""
 
     def as_xcom(self) -> dict[str, Any]:
         return {
@@ -75,6 +79,7 @@ class BatchResult:
             "rows_landed": self.rows_landed,
             "rows_quarantined": self.rows_quarantined,
             "checksum": self.checksum,
+            "notes": list(self.notes),
         }
 
 
@@ -150,6 +155,8 @@ class BatchWriter:
         self.rows_quarantined = 0
         self.result: BatchResult | None = None
         """Set by ``WarehouseHook.batch_writer()`` once the batch has committed."""
+        self.notes: list[str] = []
+        """The chunks' notes, each once, in order (at most ``MAX_NOTES``)."""
         self._copy: Copy | None = copy
         self._checksum = 0
         self._log_every = log_every
@@ -168,6 +175,8 @@ class BatchWriter:
         """Land a chunk's records and quarantine its rejects (and records without a key)."""
         if self._copy is None:
             raise RuntimeError("this batch writer is closed; write inside its `with` block")
+        for note in chunk.notes:
+            self.add_note(note)
         rejects: list[Reject] = list(chunk.rejects)
         buffer = None
         if isinstance(chunk, CsvChunk) and not chunk.built:
@@ -184,6 +193,16 @@ class BatchWriter:
         if self.rows_read >= self._next_log:
             self._log_progress()
             self._next_log = self.rows_read + self._log_every
+
+    def add_note(self, note: str) -> None:
+        """Keep a warning about the extract for the batch row, and log it (each note once)."""
+        if note in self.notes:
+            return
+        if len(self.notes) < MAX_NOTES:
+            self.notes.append(note)
+        elif len(self.notes) == MAX_NOTES:
+            self.notes.append("more notes were logged than are kept here: see the task log")
+        log.warning("%s.%s batch %s: %s", self.source, self.entity, self.batch_id, note)
 
     @property
     def checksum(self) -> str:
@@ -239,13 +258,21 @@ class BatchWriter:
                 text = dumps(payload, default=jsonable, option=option)
             except (orjson.JSONEncodeError, TypeError) as exc:
                 rejects.append(
-                    Reject(location or "", None, repr(payload), f"payload is not valid JSON: {exc}")
+                    Reject(
+                        location or "",
+                        _position(location),
+                        repr(payload),
+                        f"payload is not valid JSON: {exc}",
+                    )
                 )
                 continue
             if b"\\u0000" in text and _NUL_ESCAPE.search(text):
                 rejects.append(
                     Reject(
-                        location or "", None, text.decode(), "payload holds a NUL character (jsonb cannot)"
+                        location or "",
+                        _position(location),
+                        text.decode(),
+                        "payload holds a NUL character (jsonb cannot)",
                     )
                 )
                 continue
@@ -289,17 +316,13 @@ class BatchWriter:
             return None
         if b"\\u0000" in blob or blob.startswith(_AMBIGUOUS_START) or any(s in blob for s in _AMBIGUOUS):
             return None
-        # [["a","","b"],["c",...]] -> one flat list of JSON values: "a", null, "b", "c", ...
+        # [["a","","b"],["c",...]] -> one flat list of JSON values: "a", "", "b", "c", ...
         # A quote inside a JSON string is always escaped, so scanning left to right '"],["' and
         # '","' only match between values, bar a value of exactly "," or "],[" (ruled out above);
-        # orjson never emits a raw control byte, so \x1f is a safe separator, and '\x1f""' can
-        # only be an empty value (the leading \x1f lets the chunk's very first value be one too).
+        # orjson never emits a raw control byte, so \x1f is a safe separator.
         flat = (
-            (b"\x1f" + blob[2:-2])
-            .replace(b'"],["', b'"\x1f"')
-            .replace(b'","', b'"\x1f"')
-            .replace(b'\x1f""', b"\x1fnull")
-        ).split(b"\x1f")[1:]
+            (b"\x1f" + blob[2:-2]).replace(b'"],["', b'"\x1f"').replace(b'","', b'"\x1f"').split(b"\x1f")[1:]
+        )
         width = plan.width
         if len(flat) != len(rows) * width:
             return None  # cannot happen (see above); a cheap guard all the same
@@ -343,9 +366,11 @@ class BatchWriter:
             raw = orjson.dumps(payload, default=jsonable, option=orjson.OPT_SORT_KEYS).decode()
         except (orjson.JSONEncodeError, TypeError):
             raw = repr(payload)
-        return Reject(location or "", None, raw, f"missing key column {column}")
+        return Reject(location or "", _position(location), raw, f"missing key field {column!r}")
 
     def _spool(self, reject: Reject) -> None:
+        raw_bytes = _NULL if reject.raw_bytes is None else b"\\\\x" + hexlify(reject.raw_bytes)
+        offset = _NULL if reject.byte_offset is None else str(int(reject.byte_offset)).encode()
         fields = [
             self._prefix,
             _NULL if reject.location is None else copy_text(reject.location).encode(),
@@ -355,6 +380,10 @@ class BatchWriter:
             copy_text(reject.raw or "").encode(),
             _TAB,
             copy_text(reject.reason or "rejected").encode(),
+            _TAB,
+            raw_bytes,
+            _TAB,
+            offset,
             _NL,
         ]
         self._rejects.write(b"".join(fields))
@@ -371,3 +400,13 @@ class BatchWriter:
             self.rows_quarantined,
             self.rows_read / seconds if seconds > 0 else 0.0,
         )
+
+
+def _position(location: str | None) -> int | None:
+    """The line (``file:12``) or record number (``file#12``, ``url#3``) a location ends with."""
+    if not location:
+        return None
+    digits = location.rsplit(":", 1)[-1] if ":" in location else ""
+    if not digits.isdigit():
+        digits = location.rsplit("#", 1)[-1] if "#" in location else ""
+    return int(digits) if digits.isdigit() else None

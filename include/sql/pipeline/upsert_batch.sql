@@ -3,12 +3,12 @@
 INSERT INTO pipeline.batches AS b
     (batch_id, source_name, entity_name, dag_id, run_id, interval_start, interval_end,
      rows_read, rows_landed, rows_quarantined, rows_promoted, rows_rejected, checksum,
-     started_at, landed_at, promoted_at, status)
+     started_at, landed_at, promoted_at, status, notes)
 VALUES
     (%(batch_id)s, %(source_name)s, %(entity_name)s, %(dag_id)s, %(run_id)s,
      %(interval_start)s, %(interval_end)s,
      %(rows_read)s, %(rows_landed)s, %(rows_quarantined)s, NULL, NULL, %(checksum)s,
-     %(started_at)s, clock_timestamp(), NULL, 'landed')
+     %(started_at)s, clock_timestamp(), NULL, 'landed', %(notes)s)
 ON CONFLICT (batch_id) DO UPDATE
    SET dag_id = EXCLUDED.dag_id,
        run_id = EXCLUDED.run_id,
@@ -21,5 +21,6 @@ ON CONFLICT (batch_id) DO UPDATE
        started_at = EXCLUDED.started_at,
        landed_at = EXCLUDED.landed_at,
        promoted_at = NULL,
-       status = EXCLUDED.status
+       status = EXCLUDED.status,
+       notes = EXCLUDED.notes
 RETURNING landed_at

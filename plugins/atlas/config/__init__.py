@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from atlas.config.loader import load_source, parse_source, source_adapter, source_files, sources_folder
 from atlas.config.source import Column, Entity, Reference, SourceConfig
-from atlas.config.types import Classification, ColumnType, History
+from atlas.config.types import Classification, ColumnType, History, OnUnknownColumns
 
 __all__ = [
     "Classification",
@@ -18,6 +18,7 @@ __all__ = [
     "ColumnType",
     "Entity",
     "History",
+    "OnUnknownColumns",
     "Reference",
     "SourceConfig",
     "load_source",

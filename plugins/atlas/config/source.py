@@ -16,7 +16,15 @@ from typing import Annotated, Any
 from pydantic import Field, StringConstraints, field_validator, model_validator
 
 from atlas.config.connectors import ConnectorConfig
-from atlas.config.types import IDENTIFIER_PATTERN, Classification, ColumnType, History, Identifier, Model
+from atlas.config.types import (
+    IDENTIFIER_PATTERN,
+    Classification,
+    ColumnType,
+    History,
+    Identifier,
+    Model,
+    OnUnknownColumns,
+)
 from atlas.exceptions import ConfigProblem
 
 PLANNED_SECTIONS: dict[str, str] = {
@@ -33,7 +41,11 @@ class Column(Model):
     """One column of an entity: its type and the rules a value must pass to reach ``chart``."""
 
     name: Identifier
-    """Column name, also the key of the value in the landed JSON payload."""
+    """Column name in ``chart`` and ``navigate``."""
+    source_field: Annotated[str, StringConstraints(min_length=1, max_length=1000)] | None = None
+    """The field's name in the source (a CSV header, a JSON key, a source column) when it differs
+    from ``name`` (``User ID``, ``id``); default ``name``. ``explore`` keeps the record as read;
+    promotion to ``chart`` reads this field into ``name``."""
     type: ColumnType = ColumnType.TEXT
     """Logical type; the value is cast to it on promotion to ``chart`` (a failed cast quarantines the row)."""
     required: bool = False
@@ -53,6 +65,17 @@ class Column(Model):
     """Classification level of the column; ``pii`` columns default to ``confidential``."""
     description: str = ""
     """Shown in the DAG's docs and in the generated dbt sources."""
+    trim: bool | None = None
+    """Strip surrounding whitespace before any rule and store the value stripped (on promotion to
+    ``chart``); default: the entity's ``trim``."""
+    empty_as_null: bool | None = None
+    """Store an empty value (``''``, after trimming if ``trim``) as NULL, so ``required`` fails on
+    it; default: the entity's ``empty_as_null``. Off, ``''`` is a value like any other."""
+
+    @property
+    def field(self) -> str:
+        """The name of the column's field in the source record (``source_field`` or ``name``)."""
+        return self.source_field or self.name
 
     @field_validator("pattern")
     @classmethod
@@ -119,6 +142,15 @@ class Entity(Model):
     dimension: Identifier | None = None
     """With ``history: scd2``: the name of the SCD2 snapshot in ``navigate`` (``dim_customer``);
     default ``<source>__<entity>_history``."""
+    on_unknown_columns: OnUnknownColumns = OnUnknownColumns.WARN
+    """What a source field no column declares, a declared field the source lacks, an empty field
+    name or a name that matches a declared one only when case and surrounding spaces are ignored
+    does: ``fail``, ``warn`` (default) or ``ignore``. A duplicate field name or a missing key
+    field always fails the batch."""
+    trim: bool = True
+    """Default of the columns' ``trim``: strip surrounding whitespace on promotion to ``chart``."""
+    empty_as_null: bool = True
+    """Default of the columns' ``empty_as_null``: an empty value becomes NULL in ``chart``."""
 
     @model_validator(mode="after")
     def _keys_are_columns(self) -> Entity:
@@ -130,6 +162,12 @@ class Entity(Model):
         for i, name in enumerate(names):
             if name in names[:i]:
                 raise ConfigProblem(f"duplicate column name {name!r}", at=("columns", i, "name"))
+        fields = [c.field for c in self.columns]
+        for i, field in enumerate(fields):
+            if field in fields[:i]:
+                raise ConfigProblem(
+                    f"two columns read the source field {field!r}", at=("columns", i, "source_field")
+                )
         for i, key in enumerate(self.key):
             if key not in names:
                 raise ConfigProblem(
@@ -146,6 +184,19 @@ class Entity(Model):
 
     def column(self, name: str) -> Column:
         return next(c for c in self.columns if c.name == name)
+
+    @property
+    def key_fields(self) -> list[str]:
+        """The source field of each key column, in key order (what the record key is built from)."""
+        return [self.column(k).field for k in self.key]
+
+    def trims(self, column: Column) -> bool:
+        """Whether ``column``'s values are stripped on promotion (its own ``trim``, else the entity's)."""
+        return self.trim if column.trim is None else column.trim
+
+    def empties_are_null(self, column: Column) -> bool:
+        """Whether an empty value of ``column`` becomes NULL (its ``empty_as_null``, else the entity's)."""
+        return self.empty_as_null if column.empty_as_null is None else column.empty_as_null
 
 
 class SourceConfig(Model):

@@ -77,6 +77,17 @@ class Classification(StrEnum):
     SPECIAL_CATEGORY = "special_category"
 
 
+class OnUnknownColumns(StrEnum):
+    """What a source field the entity does not declare, or a declared one the source lacks, does."""
+
+    FAIL = "fail"
+    """Fail the batch (nothing lands) with a message naming the file, the field and the column."""
+    WARN = "warn"
+    """Land the batch, log a warning and record it in the batch's ``pipeline.batches.notes``."""
+    IGNORE = "ignore"
+    """Land the batch silently (undeclared fields still land in ``explore``, as read)."""
+
+
 class History(StrEnum):
     """What ``navigate`` keeps of an entity (read by the dbt generator, ``atlas.dbt.generate``)."""
 

@@ -29,6 +29,10 @@ class Reject:
     """The raw text of the record as read (decoded with replacement characters if needed)."""
     reason: str
     """Why it was rejected, e.g. ``row has 12 fields, header has 10``."""
+    raw_bytes: bytes | None = None
+    """The exact bytes of the record as read, when the connector read bytes (files)."""
+    byte_offset: int | None = None
+    """Where ``raw_bytes`` start in the file."""
 
 
 @dataclass(slots=True)
@@ -38,6 +42,9 @@ class Chunk:
 
     records: list[tuple[dict[str, Any], str]] = field(default_factory=list)
     rejects: list[Reject] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    """Warnings about the extract (a header that differs from the declared columns, an interval
+    without a file): logged and kept in the batch's ``pipeline.batches.notes``."""
 
     def __len__(self) -> int:
         return len(self.records) + len(self.rejects)

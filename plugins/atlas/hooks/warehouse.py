@@ -107,6 +107,7 @@ class WarehouseHook(PostgresHook):
             rows_quarantined=writer.rows_quarantined,
             checksum=writer.checksum,
             seconds=writer.elapsed(),
+            notes=tuple(writer.notes),
         )
         writer.log_progress()
 
@@ -135,6 +136,7 @@ class WarehouseHook(PostgresHook):
                 "rows_quarantined": writer.rows_quarantined,
                 "checksum": writer.checksum,
                 "started_at": started_at,
+                "notes": writer.notes,
             },
         )
 

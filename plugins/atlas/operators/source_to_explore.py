@@ -54,7 +54,7 @@ class SourceToExploreOperator(SourceEntityOperator):
             source=config.name,
             entity=entity.name,
             interval=interval,
-            key_columns=entity.key,
+            key_columns=entity.key_fields,
             chunks=connector.extract(entity, interval),
             dag_id=context["ti"].dag_id,
             run_id=context["run_id"],

@@ -166,15 +166,13 @@ def test_numeric_values_keep_their_digits() -> None:
 def test_a_record_without_its_key_is_quarantined(
     key: tuple[str, ...], values: dict[str, Any], column: str
 ) -> None:
-    """A record missing a key value lands nowhere but the quarantine, naming the column."""
+    """A record missing a key value lands nowhere but the quarantine, naming the field and its line."""
     written = write(records({"id": 9, "line": 1}, values), key=key)
     assert written.data.count(b"\n") == 1
     assert written.counts == (2, 1, 1)
     raw = copy_text(payload(values).decode()).encode()
-    assert (
-        written.rejects
-        == PREFIX + b"f.csv:3\t\\N\t" + raw + b"\tmissing key column " + column.encode() + b"\n"
-    )
+    reason = f"missing key field {column!r}".encode()
+    assert written.rejects == PREFIX + b"f.csv:3\t3\t" + raw + b"\t" + reason + b"\t\\N\t\\N\n"
 
 
 @pytest.mark.parametrize(
@@ -237,13 +235,15 @@ def test_rejects_are_spooled_in_the_quarantine_copy_format() -> None:
         rejects=[
             Reject("f.csv:3", 3, 'a\tb\\"c\nd', "row has 4 fields, header has 3"),
             Reject(None, None, "nul\x00", ""),  # type: ignore[arg-type]
+            Reject("f.csv:9", 9, "x\ufffd", "bytes", raw_bytes=b"x\xff\x00\n", byte_offset=120),
         ]
     )
     written = write(chunk)
-    assert written.counts == (2, 0, 2)
+    assert written.counts == (3, 0, 3)
     assert written.rejects.splitlines(keepends=True) == [
-        PREFIX + b'f.csv:3\t3\ta\\tb\\\\"c\\nd\trow has 4 fields, header has 3\n',
-        PREFIX + "\\N\t\\N\tnul\ufffd\trejected\n".encode(),
+        PREFIX + b'f.csv:3\t3\ta\\tb\\\\"c\\nd\trow has 4 fields, header has 3\t\\N\t\\N\n',
+        PREFIX + "\\N\t\\N\tnul\ufffd\trejected\t\\N\t\\N\n".encode(),
+        PREFIX + "f.csv:9\t9\tx\ufffd\tbytes\t\\\\x78ff000a\t120\n".encode(),
     ]
 
 
@@ -306,8 +306,8 @@ TRICKY = ['","', '"', "a,", ",a", "],", "[,", "\\", '\\"', ':""', "[", "]", "%b"
         ),
         pytest.param(["id", "v"], [("1", "%s %b %%"), ("2", "%")], ("id",), id="percent-in-values"),
         pytest.param(["id", "%s", "a%b"], [("1", "x", "y")], ("id",), id="percent-in-header"),
-        pytest.param(["id", "v", "w"], [("1", "", "x"), ("2", "", "")], ("id",), id="empty-values-as-null"),
-        pytest.param(["note", "id"], [("", "1"), ("", "2")], ("id",), id="empty-first-value-as-null"),
+        pytest.param(["id", "v", "w"], [("1", "", "x"), ("2", "", "")], ("id",), id="empty-values"),
+        pytest.param(["note", "id"], [("", "1"), ("", "2")], ("id",), id="empty-first-value"),
         pytest.param(
             ["id", "v", "w"], [("1", "null", "{}"), ("2", "[", "]")], ("id",), id="json-looking-text"
         ),
@@ -398,7 +398,8 @@ _RAW_COLUMNS = (
 """``explore.raw_data``'s COPY columns, the payload as text to compare it byte for byte."""
 _QUARANTINE_COLUMNS = (
     "source_name text, entity_name text, batch_id uuid, interval_start timestamptz, "
-    "source_location text, line_number integer, raw_record text, reason text"
+    "source_location text, line_number integer, raw_record text, reason text, raw_bytes bytea, "
+    "byte_offset bigint"
 )
 
 
@@ -421,7 +422,8 @@ def copy_into(dsn: str, chunk: Chunk, key: tuple[str, ...] = ("id",)) -> tuple[l
             'source_location FROM landed ORDER BY record_key COLLATE "C"'
         ).fetchall()
         rejected = cur.execute(
-            'SELECT source_location, line_number, raw_record, reason FROM rejected ORDER BY reason COLLATE "C"'
+            "SELECT source_location, line_number, raw_record, reason, raw_bytes, byte_offset FROM rejected "
+            'ORDER BY reason COLLATE "C"'
         ).fetchall()
     return landed, rejected
 
@@ -458,7 +460,7 @@ def test_postgres_reads_back_the_payloads_and_their_checksums(
     for (entity, _, text, checksum, digest, parsed, location), row, line in zip(
         landed, rows, (2, 3, 4), strict=False
     ):
-        expected = dict(zip(header, [value or None for value in row], strict=True))
+        expected = dict(zip(header, row, strict=True))  # empty values stay "": explore keeps what was read
         assert (entity, location) == ("cust%omers", f"dir/f%s.csv:{line}")
         assert text.encode() == payload(expected)
         assert checksum == digest
@@ -470,12 +472,17 @@ def test_postgres_reads_back_the_rejects(empty_db_dsn: str) -> None:
     """The spooled rejects and records without a key reach the quarantine COPY intact."""
     chunk = Chunk(
         records=[({"id": "", "note": "tab\there"}, "f.csv:4")],
-        rejects=[Reject("f\t.csv:3", 3, 'a,"b\\c\nd', "malformed CSV"), Reject(None, None, "z", "")],  # type: ignore[arg-type]
+        rejects=[
+            Reject(
+                "f\t.csv:3", 3, 'a,"b\\c\nd', "malformed CSV", raw_bytes=b'a,"b\\c\nd\x00\xff', byte_offset=7
+            ),
+            Reject(None, None, "z", ""),  # type: ignore[arg-type]
+        ],
     )
     landed, rejected = copy_into(empty_db_dsn, chunk)
     assert landed == []
     assert rejected == [
-        ("f\t.csv:3", 3, 'a,"b\\c\nd', "malformed CSV"),
-        ("f.csv:4", None, '{"id":"","note":"tab\\there"}', "missing key column id"),
-        (None, None, "z", "rejected"),
+        ("f\t.csv:3", 3, 'a,"b\\c\nd', "malformed CSV", b'a,"b\\c\nd\x00\xff', 7),
+        ("f.csv:4", 4, '{"id":"","note":"tab\\there"}', "missing key field 'id'", None, None),
+        (None, None, "z", "rejected", None, None),
     ]

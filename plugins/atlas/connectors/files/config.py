@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import codecs
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import StringConstraints
+from pydantic import Field, StringConstraints, field_validator
 
 from atlas.config.connectors import ConnectorConfig
 from atlas.config.source import Entity
@@ -27,6 +28,21 @@ class FileSelection(StrEnum):
     """Every file under ``path`` modified within the interval ``[start, end)``."""
 
 
+class OnMissing(StrEnum):
+    """What an interval with no file, an empty file or a file without records means."""
+
+    FAIL = "fail"
+    """Fail the land task: a late or missing delivery is never taken for a quiet day."""
+    WARN = "warn"
+    """Land what there is, log a warning and record it in the batch's ``pipeline.batches.notes``."""
+    SKIP = "skip"
+    """A quiet day: land what there is and say so in the task log only."""
+
+
+MAX_RECORD_BYTES = 16 << 20
+"""Default ``max_record_bytes``: 16 MiB."""
+
+
 class FilesConnector(ConnectorConfig):
     """Files (CSV, JSON lines, Parquet) in a local folder or under an S3 prefix."""
 
@@ -40,7 +56,22 @@ class FilesConnector(ConnectorConfig):
     delimiter: Annotated[str, StringConstraints(min_length=1, max_length=1)] = ","
     """csv: field delimiter."""
     encoding: str = "utf-8"
-    """csv / jsonl: text encoding; undecodable lines are quarantined."""
+    """csv / jsonl: text encoding (a UTF-8, UTF-16 or UTF-32 byte order mark overrides it);
+    undecodable lines are quarantined with their exact bytes and byte offset."""
+    max_record_bytes: int = Field(default=MAX_RECORD_BYTES, ge=1024, le=1 << 30)
+    """csv / jsonl: the largest record (a CSV record over several lines counts whole) that lands;
+    a larger one is one reject naming this limit, with its first ``max_record_bytes`` bytes kept."""
+
+    @field_validator("encoding")
+    @classmethod
+    def _known_encoding(cls, value: str) -> str:
+        try:
+            codecs.lookup(value)
+        except LookupError:
+            raise ValueError(
+                "is not an encoding Python knows (e.g. utf-8, latin-1, cp1252, utf-16)"
+            ) from None
+        return value
 
     @property
     def is_s3(self) -> bool:
@@ -56,6 +87,10 @@ class FilesEntity(Entity):
     path: str
     """A glob under the connector's location; with ``select: path`` it is formatted with the
     interval, e.g. ``customers/{start:%Y-%m}/*.csv`` (``start``/``end`` are the interval bounds)."""
+    on_missing: OnMissing | None = None
+    """What an interval with no file, an empty file or a file without records (a CSV header only)
+    means: ``fail``, ``warn`` or ``skip``; default ``fail`` with ``select: path`` (the path names
+    the interval's file, so it must be there) and ``warn`` with ``select: modified``."""
 
     def location(self) -> str:
         return self.path

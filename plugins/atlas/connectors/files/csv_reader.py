@@ -1,60 +1,51 @@
-"""A fast, forgiving CSV reader: the C ``csv`` module over strictly decoded blocks of lines.
+"""A fast, forgiving CSV reader: the C ``csv`` module over blocks of decoded lines.
 
-The file is read in blocks of whole lines. A block is decoded in one call; only a block holding
-undecodable bytes is decoded line by line, and each bad line becomes a ``Reject`` naming the byte
-offset. A clean block (every line one record as wide as the header) is parsed in one
-``csv.reader`` pass with no per-row Python code; its rows are kept as tuples of str in a
-``CsvChunk``, whose ``(payload, location)`` records are built only if a consumer asks for them
-(``BatchWriter`` renders the rows directly). Any other block is parsed row by row, where odd rows
-take the slow path:
+The file comes as blocks of whole lines (:mod:`atlas.connectors.files.lines`: BOM detection,
+strict decoding, undecodable lines rejected with their bytes and offset). A clean block (every
+line one record as wide as the header) is parsed in one ``csv.reader`` pass with no per-row
+Python code; its rows are kept as tuples of str in a ``CsvChunk``, whose ``(payload, location)``
+records are built only if a consumer asks for them (``BatchWriter`` renders the rows directly).
+Any other block is parsed row by row, where odd rows take the slow path:
 
+- the header row is handed to ``header_check`` (:mod:`atlas.connectors.fields`), which fails the
+  batch or returns notes for it;
 - a row wider or narrower than the header is rejected with both counts;
 - a broken quote (``csv`` strict-mode error, or a quoted field that swallowed following lines and
   left a record of the wrong width) rejects the record's first line, and parsing restarts on the
   next line, so the rest of the file is still read;
-- empty values become None (in ``records``; ``rows`` keep ``""``);
-- a quoted field legitimately spanning lines (right width) is one record at its first line.
+- a record larger than ``max_record_bytes`` (a quoted field still open past the limit, or a field
+  over it) is one reject from its first line to its last, found by quote parity; parsing goes
+  on after it;
+- a quoted field legitimately spanning lines (right width) is one record at its first line;
+- values are kept exactly as read, ``""`` included: ``explore`` holds what the file says, and
+  promotion to ``chart`` decides what an empty value means (``empty_as_null``).
+
+Every reject keeps the exact bytes of its line(s), its line number and its byte offset.
 """
 
 from __future__ import annotations
 
 import csv
-import io
-from collections.abc import Generator, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from typing import IO, Any
 
 from atlas.connectors.base import DEFAULT_CHUNK_ROWS, Chunk, Reject
+from atlas.connectors.files.lines import BLOCK_BYTES, LineBlock, read_blocks
 
-BLOCK_BYTES = 1 << 22
-"""Bytes read per block (cut back to the last newline)."""
+DEFAULT_MAX_RECORD_BYTES = 16 << 20
+"""Largest CSV record (all its fields and lines) that lands; a larger one is one reject."""
 
 _END_OF_DATA = "unexpected end of data"
+_FIELD_LIMIT = "field larger than field limit"
 
-
-def line_reject(name: str, line_number: int, raw: bytes | str, reason: str, encoding: str) -> Reject:
-    """A reject of one physical line; ``raw`` is decoded with replacement characters."""
-    text = raw if isinstance(raw, str) else raw.decode(encoding, errors="replace")
-    return Reject(
-        location=f"{name}:{line_number}", line_number=line_number, raw=text.rstrip("\r\n"), reason=reason
-    )
-
-
-def decode_reject(
-    name: str, line_number: int, raw: bytes, exc: UnicodeDecodeError, line_offset: int, encoding: str
-) -> Reject:
-    """A reject of a line holding bytes ``encoding`` cannot decode; names the file byte offset."""
-    bad = raw[exc.start : exc.end]
-    reason = (
-        f"cannot decode byte(s) 0x{bad.hex()} at byte offset {line_offset + exc.start} "
-        f"with {encoding}: {exc.reason}"
-    )
-    return line_reject(name, line_number, raw, reason, encoding)
+HeaderCheck = Callable[[list[str]], list[str]]
+"""Checks a header row: raises to fail the batch, or returns notes for it (see ``atlas.connectors.fields``)."""
 
 
 class CsvChunk(Chunk):
     """A chunk of one CSV file kept as parsed: ``rows`` (str sequences, ``""`` for empty) at ``lines``.
 
-    ``records`` (``(payload, "<name>:<line>")`` pairs, empty values as None) are built on first
+    ``records`` (``(payload, "<name>:<line>")`` pairs, values as read) are built on first
     access only, so a consumer that reads ``rows`` directly (``BatchWriter``) skips one dict and
     one location string per row.
     """
@@ -67,6 +58,7 @@ class CsvChunk(Chunk):
         self.rows: list[Sequence[str]] = []
         self.lines: list[int] = []
         self.rejects = []
+        self.notes = []
         self._built = False
 
     @property
@@ -76,7 +68,7 @@ class CsvChunk(Chunk):
             _RECORDS.__set__(
                 self,
                 [
-                    (dict(zip(header, [value or None for value in row], strict=True)), f"{prefix}{line}")
+                    (dict(zip(header, row, strict=True)), f"{prefix}{line}")
                     for row, line in zip(self.rows, self.lines, strict=True)
                 ],
             )
@@ -105,18 +97,21 @@ _RECORDS = Chunk.__dict__["records"]
 class _Parse:
     """The state of one stream's parse: its header, the header's width, the chunk being filled."""
 
-    __slots__ = ("chunk", "header", "limit", "name", "ncols")
+    __slots__ = ("check", "chunk", "header", "limit", "name", "ncols")
 
-    def __init__(self, name: str, limit: int) -> None:
+    def __init__(self, name: str, limit: int, check: HeaderCheck | None) -> None:
         self.name = name
         self.limit = limit
+        self.check = check
         self.header: list[str] = []
         self.ncols = -1  # no header yet: every row takes the slow path until one is found
         self.chunk = CsvChunk(self.header, name)
 
     def set_header(self, row: Sequence[str]) -> None:
-        self.header[:] = [row[0].lstrip("\ufeff"), *row[1:]]
+        self.header[:] = list(row)
         self.ncols = len(self.header)
+        if self.check is not None:
+            self.chunk.notes.extend(self.check(self.header))
 
     def add_rejects(self, rejects: list[Reject]) -> Iterator[CsvChunk]:
         """Add a block's decode rejects, yielding each chunk they fill."""
@@ -145,8 +140,57 @@ class _Parse:
             done += len(take)
 
 
+class _Oversized:
+    """A record larger than the limit, skipped line by line until its quotes balance."""
+
+    __slots__ = ("kept", "limit", "lines", "number", "odd", "offset", "size")
+
+    def __init__(self, block: LineBlock, limit: int) -> None:
+        self.number = block.number
+        self.offset = block.offset
+        self.limit = limit
+        self.kept: list[bytes] = []
+        self.size = 0
+        self.lines = 0
+        self.odd = False  # an odd number of quote characters so far: a quoted field is open
+
+    def consume(self, block: LineBlock) -> int | None:
+        """Take ``block``'s lines up to the record's end; the index after it, or None if it goes on."""
+        for index, line in enumerate(block.lines):
+            raw = block.raw(index)
+            if self.size < self.limit:
+                self.kept.append(raw[: self.limit - self.size])
+            self.size += len(raw)
+            self.lines += 1
+            self.odd ^= bool(line.count('"') & 1)
+            if not self.odd:
+                return index + 1
+        return None
+
+    def reject(self, name: str, encoding: str, *, unterminated: bool = False) -> Reject:
+        kept = b"".join(self.kept)
+        reason = (
+            f"record of {self.size} bytes over {self.lines} line(s) is larger than max_record_bytes "
+            f"({self.limit}); its first {len(kept)} bytes are kept"
+        )
+        if unterminated:
+            reason += "; its quoted field is still open at the end of the file"
+        return Reject(
+            location=f"{name}:{self.number}",
+            line_number=self.number,
+            raw=kept.decode(encoding, errors="replace").rstrip("\r\n"),
+            reason=reason,
+            raw_bytes=kept,
+            byte_offset=self.offset,
+        )
+
+
 class CsvReader:
-    """Parses one CSV stream (header row first) into ``CsvChunk``s."""
+    """Parses one CSV stream (header row first) into ``CsvChunk``s.
+
+    ``max_record_bytes`` also raises the ``csv`` module's process-wide field size limit to itself
+    (a single field may be as large as a record).
+    """
 
     def __init__(
         self,
@@ -155,37 +199,62 @@ class CsvReader:
         encoding: str = "utf-8",
         chunk_rows: int = DEFAULT_CHUNK_ROWS,
         block_bytes: int = BLOCK_BYTES,
+        max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES,
+        header_check: HeaderCheck | None = None,
     ) -> None:
         self.delimiter = delimiter
         self.encoding = encoding
         self.chunk_rows = chunk_rows
         self.block_bytes = block_bytes
+        self.max_record_bytes = max_record_bytes
+        self.header_check = header_check
+        if csv.field_size_limit() < max_record_bytes:
+            csv.field_size_limit(max_record_bytes)
 
     def chunks(self, stream: IO[bytes], name: str) -> Iterator[Chunk]:
         """Yield the records and rejects of ``stream``; locations are ``<name>:<line>``."""
-        state = _Parse(name, self.chunk_rows)
-        carry: list[str] = []
-        carry_base = 1
-        for lines, base, final, decode_rejects in self._blocks(stream, name):
-            yield from state.add_rejects(decode_rejects)
-            if carry:
-                lines, base, carry = carry + lines, carry_base, []
-            # Fast path: the whole block parses as one record per line, each as wide as the header.
-            clean = None if decode_rejects else self._clean_rows(lines, state.ncols)
-            if clean is not None:
-                yield from state.add_clean(clean, base)
-                continue
-            carry_at = yield from self._parse_rows(state, lines, base, final)
-            if carry_at is not None:  # a quoted field crosses into the next block
-                carry, carry_base = lines[carry_at:], base + carry_at
+        state = _Parse(name, self.chunk_rows, self.header_check)
+        carry: LineBlock | None = None
+        skip: _Oversized | None = None
+        encoding = self.encoding
+        for block in read_blocks(stream, name, self.encoding, self.block_bytes):
+            encoding = block.encoding
+            yield from state.add_rejects(block.rejects)
+            if carry is not None:
+                block, carry = carry.then(block), None
+            part: LineBlock | None = block
+            while part is not None and part.lines:
+                if skip is not None:
+                    end = skip.consume(part)
+                    if end is None:
+                        break
+                    yield from state.add_rejects([skip.reject(name, encoding)])
+                    skip, part = None, part.tail(end)
+                    continue
+                # Fast path: the whole block parses as one record per line, each as wide as the header.
+                clean = None if part.rejects else self._clean_rows(part.lines, state.ncols)
+                if clean is not None:
+                    yield from state.add_clean(clean, part.number)
+                    break
+                outcome = yield from self._parse_rows(state, part)
+                if outcome is None:
+                    break
+                kind, at = outcome
+                if kind == "carry":  # a quoted field crosses into the next block
+                    carry = part.tail(at)
+                    break
+                skip, part = _Oversized(part.tail(at), self.max_record_bytes), part.tail(at)
+        if skip is not None:
+            yield from state.add_rejects([skip.reject(name, encoding, unterminated=True)])
         if len(state.chunk):
             yield state.chunk
 
     def _parse_rows(  # noqa: C901 - one hot loop
-        self, state: _Parse, lines: list[str], base: int, final: bool
-    ) -> Generator[Chunk, None, int | None]:
-        """The slow path: ``lines`` row by row; returns where to carry an open quote, if anywhere."""
-        name, limit, count = state.name, state.limit, len(lines)
+        self, state: _Parse, block: LineBlock
+    ) -> Generator[Chunk, None, tuple[str, int] | None]:
+        """The slow path, row by row; ``("carry" | "skip", index)`` of an open record, or None."""
+        name, limit, lines = state.name, state.limit, block.lines
+        count = len(lines)
         chunk = state.chunk
         rows_append, lines_append = chunk.rows.append, chunk.lines.append
         pos = 0
@@ -198,7 +267,7 @@ class CsvReader:
             source = iter(lines)
             source.__setstate__(pos)  # type: ignore[attr-defined]
             reader = csv.reader(source, delimiter=self.delimiter, strict=True)
-            offset = base + pos - 1
+            offset = block.number + pos - 1
             prev = 0
             restart = count
             try:
@@ -220,13 +289,13 @@ class CsvReader:
                                     f"unterminated quoted field: the record starting here runs over "
                                     f"{line - prev} lines into {len(row)} fields, header has {state.ncols}"
                                 )
-                            chunk.rejects.append(line_reject(name, base + first, lines[first], reason, ""))
+                            chunk.rejects.append(block.reject(name, first, reason))
                             if line - prev > 1:
                                 restart = first + 1
                                 break
                         else:
                             rows_append(row)
-                            lines_append(base + first)
+                            lines_append(block.number + first)
                         room = limit - len(chunk.rejects)
                     prev = line
                     if len(chunk.rows) >= room:
@@ -236,15 +305,24 @@ class CsvReader:
                         room = limit
             except csv.Error as exc:
                 first = pos + prev
-                if str(exc).startswith(_END_OF_DATA) and not final and _fits(lines, first):
-                    return first
+                message = str(exc)
+                if message.startswith(_FIELD_LIMIT):
+                    return ("skip", first)
+                if message.startswith(_END_OF_DATA) and not block.final:
+                    return ("carry" if self._fits(lines, first) else "skip", first)
                 reason = f"malformed CSV: {exc}"
-                if str(exc).startswith(_END_OF_DATA):
+                if message.startswith(_END_OF_DATA):
+                    if not self._fits(lines, first):
+                        return ("skip", first)
                     reason = "unterminated quoted field: no closing quote before the end of the file"
-                chunk.rejects.append(line_reject(name, base + first, lines[first], reason, ""))
+                chunk.rejects.append(block.reject(name, first, reason))
                 restart = first + 1
             pos = restart
         return None
+
+    def _fits(self, lines: list[str], first: int) -> bool:
+        """Whether the open record from ``lines[first]`` is within ``max_record_bytes`` (counted in characters)."""
+        return sum(map(len, lines[first:])) <= self.max_record_bytes
 
     def _clean_rows(self, lines: list[str], ncols: int) -> list[Sequence[str]] | None:
         """The rows of ``lines`` if each line is one record as wide as the header, else None.
@@ -268,48 +346,3 @@ class CsvReader:
         if body and set(map(len, body)) != {ncols}:
             return None  # a wide, narrow or blank line
         return list(rows)
-
-    def _blocks(self, stream: IO[bytes], name: str) -> Iterator[tuple[list[str], int, bool, list[Reject]]]:
-        """``(lines, line number of lines[0], is last block, decode rejects)`` per block of lines."""
-        line_number, offset, rest = 1, 0, b""
-        while True:
-            data = stream.read(self.block_bytes)
-            final = not data
-            if final:
-                block, rest = rest, b""
-            else:
-                data = rest + data if rest else data
-                cut = data.rfind(b"\n") + 1
-                if cut == 0:
-                    rest = data
-                    continue
-                block, rest = data[:cut], data[cut:]
-            lines, rejects = self._decode(block, name, line_number, offset)
-            yield lines, line_number, final, rejects
-            line_number += len(lines)
-            offset += len(block)
-            if final:
-                return
-
-    def _decode(
-        self, block: bytes, name: str, line_number: int, offset: int
-    ) -> tuple[list[str], list[Reject]]:
-        try:
-            return io.StringIO(block.decode(self.encoding), newline="").readlines(), []
-        except UnicodeDecodeError:
-            pass
-        lines: list[str] = []
-        rejects: list[Reject] = []
-        for index, raw in enumerate(block.splitlines(keepends=True)):
-            try:
-                lines.append(raw.decode(self.encoding))
-            except UnicodeDecodeError as exc:
-                rejects.append(decode_reject(name, line_number + index, raw, exc, offset, self.encoding))
-                lines.append("\n")  # keeps the line numbering; parsed as a blank line
-            offset += len(raw)
-        return lines, rejects
-
-
-def _fits(lines: list[str], first: int) -> bool:
-    """Whether the open record from ``lines[first]`` is small enough to carry into the next block."""
-    return sum(map(len, lines[first:])) <= 4 * csv.field_size_limit()

@@ -23,8 +23,10 @@ import orjson
 
 from atlas.batches import Interval
 from atlas.connectors.base import DEFAULT_CHUNK_ROWS, Chunk
-from atlas.connectors.files.config import FileFormat, FilesConnector, FileSelection, FilesEntity
-from atlas.connectors.files.csv_reader import CsvReader, decode_reject, line_reject
+from atlas.connectors.fields import RecordFields, check_fields
+from atlas.connectors.files.config import FileFormat, FilesConnector, FileSelection, FilesEntity, OnMissing
+from atlas.connectors.files.csv_reader import CsvReader
+from atlas.connectors.files.lines import line_reject, read_blocks
 from atlas.constants import ROOT
 from atlas.exceptions import ConnectorError
 from atlas.jsonvalues import jsonable
@@ -56,21 +58,56 @@ class FilesSourceConnector:
 
     # --- SourceConnector -------------------------------------------------------------------
     def extract(self, entity: FilesEntity, interval: Interval) -> Iterator[Chunk]:
-        """Yield the records of every file of the interval, file by file, in sorted order."""
+        """Yield the records of every file of the interval, file by file, in sorted order.
+
+        An interval without a file, and a file without a record, are handled by the entity's
+        ``on_missing`` (a note on the batch, a log line, or a failed task).
+        """
         files = self.list_files(entity, interval)
         log.info("%s: %s file(s) for [%s, %s)", entity.name, len(files), interval.start, interval.end)
+        if not files:
+            where = f"{self.config.location.rstrip('/')}/{self._pattern(entity, interval)}"
+            yield self._missing(entity, f"no file matches {where} for [{interval.start}, {interval.end})")
         for source in files:
             log.info("reading %s", source.name)
-            yield from self._read(source)
+            read = 0
+            for chunk in self._read(source, entity):
+                read += len(chunk)
+                yield chunk
+            if read == 0:
+                yield self._missing(
+                    entity, f"{source.name} holds no record (an empty file, or a header only)"
+                )
+
+    def on_missing(self, entity: FilesEntity) -> OnMissing:
+        """The entity's ``on_missing``, else ``fail`` for ``select: path`` and ``warn`` otherwise."""
+        if entity.on_missing is not None:
+            return entity.on_missing
+        return OnMissing.FAIL if self.config.select is FileSelection.PATH else OnMissing.WARN
+
+    def _missing(self, entity: FilesEntity, what: str) -> Chunk:
+        policy = self.on_missing(entity)
+        if policy is OnMissing.FAIL:
+            raise ConnectorError(
+                f"{entity.name}: {what}; on_missing is fail: deliver the file, or set "
+                "`on_missing: warn` (or `skip`) on the entity if such an interval is expected"
+            )
+        if policy is OnMissing.WARN:
+            log.warning("%s: %s (on_missing: warn)", entity.name, what)
+            return Chunk(notes=[f"{what} (on_missing: warn)"])
+        log.info("%s: %s (on_missing: skip)", entity.name, what)
+        return Chunk()
+
+    def _pattern(self, entity: FilesEntity, interval: Interval) -> str:
+        if self.config.select is FileSelection.PATH:
+            return entity.path.format(start=interval.start, end=interval.end)
+        return entity.path
 
     # --- listing ---------------------------------------------------------------------------
     def list_files(self, entity: FilesEntity, interval: Interval) -> list[SourceFile]:
         """The files of ``entity`` for ``interval``, sorted by name."""
-        if self.config.select is FileSelection.PATH:
-            pattern = entity.path.format(start=interval.start, end=interval.end)
-            bounds = None
-        else:
-            pattern, bounds = entity.path, (interval.start, interval.end)
+        pattern = self._pattern(entity, interval)
+        bounds = None if self.config.select is FileSelection.PATH else (interval.start, interval.end)
         if self.config.is_s3:
             return self._list_s3(pattern, bounds)
         return self._list_local(pattern, bounds)
@@ -126,19 +163,23 @@ class FilesSourceConnector:
         return self._s3_hook
 
     # --- reading ---------------------------------------------------------------------------
-    def _read(self, source: SourceFile) -> Iterator[Chunk]:
+    def _read(self, source: SourceFile, entity: FilesEntity) -> Iterator[Chunk]:
         fmt = self.config.format
         if fmt is FileFormat.PARQUET:
-            yield from self._read_parquet(source)
+            yield from self._read_parquet(source, entity)
             return
         with self._open_binary(source) as stream:
             if fmt is FileFormat.CSV:
                 reader = CsvReader(
-                    delimiter=self.config.delimiter, encoding=self.config.encoding, chunk_rows=self.chunk_rows
+                    delimiter=self.config.delimiter,
+                    encoding=self.config.encoding,
+                    chunk_rows=self.chunk_rows,
+                    max_record_bytes=self.config.max_record_bytes,
+                    header_check=lambda header: check_fields(header, entity, f"{source.name} header"),
                 )
                 yield from reader.chunks(stream, source.name)
             else:
-                yield from self._read_jsonl(stream, source.name)
+                yield from self._read_jsonl(stream, source.name, entity)
 
     def _open_binary(self, source: SourceFile) -> IO[bytes]:
         if source.path is not None:
@@ -149,45 +190,44 @@ class FilesSourceConnector:
             raise ConnectorError(f"cannot read {source.name}: {exc}") from exc
         return io.BufferedReader(_BodyReader(body), buffer_size=1 << 20)
 
-    def _read_jsonl(self, stream: IO[bytes], name: str) -> Iterator[Chunk]:
-        encoding = self.config.encoding
-        utf8 = encoding.replace("_", "-").lower() in ("utf-8", "utf8")
+    def _read_jsonl(self, stream: IO[bytes], name: str, entity: FilesEntity) -> Iterator[Chunk]:
+        limit = self.config.max_record_bytes
         chunk = Chunk()
-        offset = 0
-        for line_number, raw in enumerate(stream, 1):
-            start, offset = offset, offset + len(raw)
-            if not raw.strip():
-                continue
-            try:
-                value = orjson.loads(raw if utf8 else raw.decode(encoding))
-            except UnicodeDecodeError as exc:
-                chunk.rejects.append(decode_reject(name, line_number, raw, exc, start, encoding))
-            except orjson.JSONDecodeError as exc:
-                try:
-                    raw.decode(encoding)
-                except UnicodeDecodeError as dexc:
-                    chunk.rejects.append(decode_reject(name, line_number, raw, dexc, start, encoding))
-                else:
-                    chunk.rejects.append(
-                        line_reject(name, line_number, raw, f"invalid JSON: {exc}", encoding)
+        fields = RecordFields(entity, name)
+        for block in read_blocks(stream, name, self.config.encoding):
+            chunk.rejects.extend(block.rejects)
+            for index, line in enumerate(block.lines):
+                if not line.strip():
+                    continue  # blank lines, and the places of undecodable ones
+                number = block.number + index
+                if len(line) > limit and len(raw := block.raw(index)) > limit:
+                    reason = f"line of {len(raw)} bytes is larger than max_record_bytes ({limit}); its first {limit} bytes are kept"
+                    reject = line_reject(
+                        name, number, raw[:limit], reason, block.encoding, block.offset_of(index)
                     )
-            else:
-                if isinstance(value, dict):
-                    chunk.records.append((value, f"{name}:{line_number}"))
+                    chunk.rejects.append(reject)
+                    continue
+                try:
+                    value = orjson.loads(line)
+                except orjson.JSONDecodeError as exc:
+                    chunk.rejects.append(block.reject(name, index, f"invalid JSON: {exc}"))
                 else:
-                    reason = f"line is a JSON {type(value).__name__}, not an object"
-                    chunk.rejects.append(line_reject(name, line_number, raw, reason, encoding))
-            if len(chunk) >= self.chunk_rows:
-                yield chunk
-                chunk = Chunk()
+                    if isinstance(value, dict):
+                        chunk.records.append((value, f"{name}:{number}"))
+                    else:
+                        reason = f"line is a JSON {type(value).__name__}, not an object"
+                        chunk.rejects.append(block.reject(name, index, reason))
+                if len(chunk) >= self.chunk_rows:
+                    yield fields.check(chunk)
+                    chunk = Chunk()
         if len(chunk):
-            yield chunk
+            yield fields.check(chunk)
 
-    def _read_parquet(self, source: SourceFile) -> Iterator[Chunk]:
+    def _read_parquet(self, source: SourceFile, entity: FilesEntity) -> Iterator[Chunk]:
         import pyarrow.parquet as pq
 
         if source.path is not None:
-            yield from _parquet_chunks(pq.ParquetFile(source.path), source.name, self.chunk_rows)
+            yield from _parquet_chunks(pq.ParquetFile(source.path), source.name, self.chunk_rows, entity)
             return
         with tempfile.NamedTemporaryFile(prefix="atlas-", suffix=".parquet") as spool:
             try:
@@ -195,11 +235,13 @@ class FilesSourceConnector:
             except Exception as exc:
                 raise ConnectorError(f"cannot read {source.name}: {exc}") from exc
             spool.flush()
-            yield from _parquet_chunks(pq.ParquetFile(spool.name), source.name, self.chunk_rows)
+            yield from _parquet_chunks(pq.ParquetFile(spool.name), source.name, self.chunk_rows, entity)
 
 
-def _parquet_chunks(parquet: Any, name: str, chunk_rows: int) -> Iterator[Chunk]:
+def _parquet_chunks(parquet: Any, name: str, chunk_rows: int, entity: FilesEntity) -> Iterator[Chunk]:
     import pyarrow as pa
+
+    notes = check_fields(list(parquet.schema_arrow.names), entity, f"{name} schema")
 
     convert = [
         field.name
@@ -219,7 +261,10 @@ def _parquet_chunks(parquet: Any, name: str, chunk_rows: int) -> Iterator[Chunk]
         for record in rows:
             for column in convert:
                 record[column] = jsonable(record[column])
-        chunk = Chunk(records=[(record, f"{name}#{row + i}") for i, record in enumerate(rows, 1)])
+        chunk = Chunk(
+            records=[(record, f"{name}#{row + i}") for i, record in enumerate(rows, 1)], notes=notes
+        )
+        notes = []
         row += len(rows)
         yield chunk
 

@@ -23,6 +23,7 @@ import orjson
 
 from atlas.batches import Interval
 from atlas.connectors.base import DEFAULT_CHUNK_ROWS, Chunk, Reject
+from atlas.connectors.fields import RecordFields
 from atlas.connectors.http.config import HttpConnector, HttpEntity, Pagination
 from atlas.exceptions import ConnectorError
 
@@ -64,6 +65,7 @@ class HttpSourceConnector:
         url = f"{base_url.rstrip('/')}/{entity.endpoint.lstrip('/')}"
         params = {k: v.format(start=interval.start, end=interval.end) for k, v in entity.params.items()}
         chunk = Chunk()
+        fields = RecordFields(entity, f"GET {url}")
         pages = 0
         try:
             for query, body in self._pages(session, url, params, entity):
@@ -78,12 +80,12 @@ class HttpSourceConnector:
                         reason = f"record is a JSON {kind}, not an object"
                         chunk.rejects.append(Reject(f"{location}#{n}", n, raw, reason))
                     if len(chunk) >= self.chunk_rows:
-                        yield chunk
+                        yield fields.check(chunk)
                         chunk = Chunk()
         finally:
             session.close()
         if len(chunk):
-            yield chunk
+            yield fields.check(chunk)
         log.info("%s: read %s page(s) from %s", entity.name, pages, url)
 
     def _pages(

@@ -17,6 +17,7 @@ from psycopg import sql
 
 from atlas.batches import Interval
 from atlas.connectors.base import DEFAULT_CHUNK_ROWS, Chunk
+from atlas.connectors.fields import check_fields
 from atlas.connectors.postgres.config import PostgresConnector, PostgresEntity
 from atlas.exceptions import ConnectorError
 from atlas.hooks import psycopg_connection
@@ -50,15 +51,18 @@ class PostgresSourceConnector:
                 cur.itersize = self.config.fetch_size
                 cur.execute(query, {"start": interval.start, "end": interval.end})
                 names = [column.name for column in cur.description or ()]
-                yield from self._chunks(cur, names, entity.watermark_column, origin)
+                notes = check_fields(names, entity, origin)
+                yield from self._chunks(cur, names, entity.watermark_column, origin, notes)
             conn.rollback()
         finally:
             conn.close()
 
-    def _chunks(self, cur: Any, names: list[str], watermark_column: str, origin: str) -> Iterator[Chunk]:
+    def _chunks(
+        self, cur: Any, names: list[str], watermark_column: str, origin: str, notes: list[str]
+    ) -> Iterator[Chunk]:
         if watermark_column not in names:
             raise ConnectorError(f"{origin} has no column {watermark_column!r} (the watermark)")
-        chunk = Chunk()
+        chunk = Chunk(notes=notes)
         position = 0
         for position, row in enumerate(cur, 1):
             values = [v if isinstance(v, _PLAIN) else jsonable(v) for v in row]
@@ -66,7 +70,7 @@ class PostgresSourceConnector:
             if len(chunk.records) >= self.chunk_rows:
                 yield chunk
                 chunk = Chunk()
-        if chunk.records:
+        if chunk.records or chunk.notes:
             yield chunk
         log.info("%s: %s row(s)", origin, position)
 
@@ -79,7 +83,7 @@ def select_query(entity: PostgresEntity) -> sql.Composed:
         source = sql.SQL("({}) AS src").format(sql.SQL(entity.query or ""))  # the YAML's own SELECT
     mark = sql.Identifier(entity.watermark_column)
     order = sql.SQL(", ").join(
-        [mark, *(sql.Identifier(k) for k in entity.key if k != entity.watermark_column)]
+        [mark, *(sql.Identifier(k) for k in entity.key_fields if k != entity.watermark_column)]
     )
     return sql.SQL(
         "SELECT * FROM {source} WHERE {mark} >= %(start)s AND {mark} < %(end)s ORDER BY {order}"

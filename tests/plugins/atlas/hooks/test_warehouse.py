@@ -132,9 +132,9 @@ def test_crash_mid_batch_keeps_previous_landing(hook: WarehouseHook, fresh_wareh
 @pytest.mark.parametrize(
     ("key", "bad_payload", "reason"),
     [
-        pytest.param(("id",), {"name": "no id"}, "missing key column id", id="absent"),
-        pytest.param(("id",), {"id": "", "name": "empty id"}, "missing key column id", id="empty"),
-        pytest.param(("id", "name"), {"id": 7, "name": None}, "missing key column name", id="composite"),
+        pytest.param(("id",), {"name": "no id"}, "missing key field 'id'", id="absent"),
+        pytest.param(("id",), {"id": "", "name": "empty id"}, "missing key field 'id'", id="empty"),
+        pytest.param(("id", "name"), {"id": 7, "name": None}, "missing key field 'name'", id="composite"),
     ],
 )
 def test_rejects_and_missing_keys_are_quarantined(
@@ -155,6 +155,9 @@ def test_rejects_and_missing_keys_are_quarantined(
         ).fetchall()
     assert [r[0] for r in reasons] == sorted([reason, "row has 4 fields, header has 3"])
     assert ("row has 4 fields, header has 3", 100, "a,b,c,d", "file.csv") in reasons
+    assert (reason, 99, "file.csv:99") in [
+        (r[0], r[1], r[3]) for r in reasons
+    ]  # the line of the keyless record
     stored = hook.batch_counts(result.batch_id)
     assert stored["rows_read"] == stored["rows_landed"] + stored["rows_quarantined"] == 7
     again = _land(hook, [chunk], key=key)
@@ -352,7 +355,7 @@ def test_csv_rows_render_like_their_records(header: list[str], key: tuple[str, .
         records = _csv_chunk(header, rows).records
         assert fast_out == _written(Chunk(records=records), key)
         for (payload, _), row in zip(records, rows, strict=True):
-            assert payload == dict(zip(header, [v or None for v in row], strict=True))
+            assert payload == dict(zip(header, row, strict=True))
     if ambiguous:
         assert fast_chunks < 60  # some chunks fell back to rendering their records
     else:
@@ -368,9 +371,7 @@ def test_csv_fast_path_payload_bytes_are_sorted_orjson() -> None:
     assert not chunk.built
     total = 0
     for line, row in zip(data.splitlines(), rows, strict=True):
-        expected = orjson.dumps(
-            dict(zip(header, [v or None for v in row], strict=True)), option=orjson.OPT_SORT_KEYS
-        )
+        expected = orjson.dumps(dict(zip(header, row, strict=True)), option=orjson.OPT_SORT_KEYS)
         fields = line.split(b"\t")
         assert fields[5] == expected.replace(b"\\", b"\\\\")
         assert fields[6].decode() == hashlib.md5(expected).hexdigest()
@@ -401,9 +402,7 @@ def test_csv_file_lands_with_record_checksums(
         rows = csv.reader(handle)
         header = next(rows)
         for line, row in enumerate(rows, 2):
-            payload = orjson.dumps(
-                dict(zip(header, [v or None for v in row], strict=True)), option=orjson.OPT_SORT_KEYS
-            )
+            payload = orjson.dumps(dict(zip(header, row, strict=True)), option=orjson.OPT_SORT_KEYS)
             if row[0]:
                 expected[row[0]] = (hashlib.md5(payload).hexdigest(), f"f.csv:{line}", orjson.loads(payload))
     with psycopg.connect(fresh_warehouse_dsn) as conn:

@@ -215,7 +215,7 @@ def test_a_byte_order_mark_is_stripped_from_the_header(tail: bytes) -> None:
     assert chunks[0].header == ["id", "name", "city"]
     assert [payload for payload, _ in chunks[0].records] == [
         {"id": "1", "name": "a", "city": "Oslo"},
-        {"id": "2", "name": None, "city": "Rome"},
+        {"id": "2", "name": "", "city": "Rome"},
     ]
 
 
@@ -274,13 +274,13 @@ def test_the_last_line_needs_no_newline() -> None:
     assert rows(read(HEADER + b"1,a,Oslo\n2,b,Rome")) == [(("1", "a", "Oslo"), 2), (("2", "b", "Rome"), 3)]
 
 
-def test_records_are_built_on_demand_with_nulls_and_locations() -> None:
-    """``records`` turns rows into payloads (empty values None) at ``<name>:<line>``, once."""
+def test_records_are_built_on_demand_as_read_with_locations() -> None:
+    """``records`` turns rows into payloads (empty values kept as "") at ``<name>:<line>``, once."""
     (chunk,) = read(HEADER + b"1,,Oslo\n2,b,\n")
     assert not chunk.built
     assert chunk.records == [
-        ({"id": "1", "name": None, "city": "Oslo"}, f"{NAME}:2"),
-        ({"id": "2", "name": "b", "city": None}, f"{NAME}:3"),
+        ({"id": "1", "name": "", "city": "Oslo"}, f"{NAME}:2"),
+        ({"id": "2", "name": "b", "city": ""}, f"{NAME}:3"),
     ]
     assert chunk.built
     assert chunk.rows == [("1", "", "Oslo"), ("2", "b", "")]  # rows keep the empty strings

@@ -72,7 +72,7 @@ def test_csv_bad_line_is_rejected_and_the_rest_is_read(tmp_path: Path, line: byt
     assert rejects[0].line_number == 4
     assert rejects[0].location == f"{tmp_path}/things.csv:4"
     assert rejects[0].raw.startswith("9,")
-    assert records[3] == ({"id": "4", "name": None, "city": "Oslo"}, f"{tmp_path}/things.csv:6")
+    assert records[3] == ({"id": "4", "name": "", "city": "Oslo"}, f"{tmp_path}/things.csv:6")
 
 
 def test_csv_invalid_utf8_reason_names_the_file_byte_offset(tmp_path: Path) -> None:
@@ -111,10 +111,17 @@ def test_csv_sample_files_of_the_interval_only(tmp_path: Path) -> None:
     generate_crm(tmp_path, dt.date(2026, 1, 1), dt.date(2026, 1, 4), bad_rows=True)
     connector = local(tmp_path, "csv")
     path = "customers/{start:%Y/%m}/customers_{start:%Y%m%d}.csv"
-    files = connector.list_files(entity(path), INTERVAL)
+    customers = FilesEntity(
+        name="customers",
+        path=path,
+        key=["customer_id"],
+        columns=[{"name": "customer_id"}, {"name": "updated_at"}],
+        on_unknown_columns="ignore",
+    )
+    files = connector.list_files(customers, INTERVAL)
     assert [f.name for f in files] == [f"{tmp_path}/customers/2026/01/customers_20260102.csv"]
     day_file = files[0].path
-    records, rejects = flatten(list(connector.extract(entity(path), INTERVAL)))
+    records, rejects = flatten(list(connector.extract(customers, INTERVAL)))
     assert len(records) + len(rejects) == day_file.read_bytes().count(b"\n") - 1
     assert len(rejects) == len(BROKEN_LINE_KINDS)
     assert all(loc.startswith(f"{tmp_path}/customers/2026/01/customers_20260102.csv:") for _, loc in records)
@@ -255,6 +262,6 @@ def test_csv_fast_and_row_by_row_paths_agree(tmp_path: Path) -> None:
     assert len(records) + len(rejects) == 399 - 1  # the blank line is no record
     assert sorted(r.line_number for r in rejects) == [42, 92, 152]
     assert ({"id": "261", "name": "nul\x00", "city": "Rome"}, "f.csv:263") in records  # the writer rejects it
-    assert records[0] == ({"id": "1", "name": "name 1", "city": None}, "f.csv:2")
+    assert records[0] == ({"id": "1", "name": "name 1", "city": ""}, "f.csv:2")
     assert ({"id": "201", "name": "Anna\nMaria", "city": "Berlin"}, "f.csv:202") in records
     assert records[-1] == ({"id": "399", "name": "name 399", "city": "Oslo"}, "f.csv:401")
