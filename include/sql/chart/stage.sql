@@ -1,9 +1,10 @@
 -- One pass over the rows to validate (the batch's partition of explore.raw_data, or the
--- quarantined rows a retry re-validates): extract each declared column as trimmed text
--- (level 1), cast it with the pipeline.try_* safe casts (level 2), evaluate every rule and
--- collect the names of the failed ones in _failed_rules (level 3, with references joined to
--- their chart tables), and flag the rows that failed none as _valid (level 4: a plain boolean
--- column, so the planner knows how many rows the later steps read).
+-- quarantined rows a retry re-validates): extract each declared column from its source field
+-- as text, trimmed and '' as NULL unless the column says otherwise (level 1), cast it with the
+-- pipeline.try_* safe casts (level 2), evaluate every rule and collect the names of the failed
+-- ones in _failed_rules (level 3, with references joined to their chart tables), and flag the
+-- rows that failed none as _valid (level 4: a plain boolean column, so the planner knows how
+-- many rows the later steps read).
 -- OFFSET keeps each level a separate scan so no expression is computed twice. It is written
 -- OFFSET '0' on purpose: the untyped literal becomes a constant bigint 0, which the planner
 -- knows needs no Limit, so every level runs inside the parallel workers (Gather on top). A plain

@@ -3,8 +3,9 @@
 Everything happens in one transaction, set-based in SQL (``include/sql/chart/``):
 
 1. lock the chart table (advisory lock), create it from the YAML if missing, add new columns;
-2. stage the batch's rows (one partition of ``explore.raw_data``) as typed columns plus the
-   names of every rule each row fails, in an unlogged table of the transaction's own
+2. stage the batch's rows (one partition of ``explore.raw_data``) as typed columns (each read
+   from its source field and trimmed or not as its column says, see :mod:`atlas.sql.chart`)
+   plus the names of every rule each row fails, in an unlogged table of the transaction's own
    (``chart._stage_<batch>``: no WAL, and unlike a temporary table it lets PostgreSQL compute
    it with parallel workers; dropped before the commit);
 3. replace the batch's rows in ``chart.quarantine`` with its failing rows;

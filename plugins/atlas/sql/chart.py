@@ -2,14 +2,17 @@
 
 The statement texts live in ``include/sql/chart/<verb>.sql``; this module fills their
 ``{placeholders}`` with ``psycopg.sql`` objects built from the entity (identifiers always through
-``sql.Identifier``) and collects the rule constants (patterns, bounds, allowed values, rule
-names) as bound parameters. Nothing here talks to the database.
+``sql.Identifier``) and collects the source field names and the rule constants (patterns,
+bounds, allowed values, rule names) as bound parameters. Nothing here talks to the database.
 
 Rule names, collected per row in ``chart.quarantine.failed_rules``:
 
 =========================  ==================================================================
-``required:<col>``         the value is missing, JSON null, empty or only spaces
-``type:<col>(<type>)``     the value does not cast to the column's type (``type:birth_date(date)``)
+``required:<col>``         the field is missing or JSON null; or, when the column's
+                           ``empty_as_null`` is on, empty (after trimming when ``trim`` is on,
+                           so a value of only spaces too). Off, ``''`` passes
+``type:<col>(<type>)``     the value does not cast to the column's type (``type:birth_date(date)``);
+                           a ``''`` kept as a value (``empty_as_null`` off) fails it
 ``pattern:<col>``          the text value does not match the column's ``pattern``
 ``range:<col>``            the typed value is below ``min`` or above ``max``
 ``allowed_values:<col>``   the text value is not one of ``allowed_values``
@@ -18,8 +21,16 @@ Rule names, collected per row in ``chart.quarantine.failed_rules``:
                            self-reference, among this batch's otherwise valid rows)
 =========================  ==================================================================
 
-Values are trimmed of surrounding spaces before any rule and stored trimmed; an empty value is
-NULL. A NULL reference column is no reference (SQL foreign-key semantics).
+Each column is read from the payload's field ``column.field`` (its ``source_field``, else its
+name; bound as a parameter, never SQL text) into the chart column ``column.name``; rules always
+name the column. Its text is normalised per column (``Entity.trims`` / ``Entity.empties_are_null``,
+both on by default): ``trim`` strips surrounding spaces (``btrim``) before any rule and stores the
+value stripped, ``empty_as_null`` turns ``''`` into NULL; with both off a text column stores the
+payload's string byte for byte. Typed columns are cast from the text with surrounding spaces
+stripped whatever ``trim`` says, as PostgreSQL's own casts ignore them (the ``pipeline.try_*``
+casts expect trimmed input), so ``' 12 '`` is 12; ``trim`` then only decides what the text rules
+(``pattern``, ``allowed_values``) see. A NULL reference column is no reference (SQL foreign-key
+semantics).
 """
 
 from __future__ import annotations
@@ -124,15 +135,23 @@ def _join(items: Sequence[sql.Composable], sep: str = ", ") -> sql.Composed:
 
 @dataclass
 class _Params:
-    """Bound parameters collected while rendering: ``%(p0)s``, ``%(p1)s`` …"""
+    """Bound parameters collected while rendering: rule constants ``%(p0)s``, ``%(p1)s`` … and
+    source field names ``%(f0)s``, ``%(f1)s`` …"""
 
     values: dict[str, Any] = field(default_factory=dict)
+    _counts: dict[str, int] = field(default_factory=dict, init=False, repr=False)
 
-    def add(self, value: Any, cast: str | None = None) -> sql.Composable:
-        name = f"p{len(self.values)}"
+    def add(self, value: Any, cast: str | None = None, *, prefix: str = "p") -> sql.Composable:
+        number = self._counts.get(prefix, 0)
+        self._counts[prefix] = number + 1
+        name = f"{prefix}{number}"
         self.values[name] = value
         placeholder = sql.Placeholder(name)
         return sql.SQL("{}::{}").format(placeholder, sql.SQL(cast)) if cast else placeholder
+
+    def source_field(self, name: str) -> sql.Composable:
+        """A payload field name, as a bound ``text`` parameter (field names are arbitrary text)."""
+        return self.add(name, "text", prefix="f")
 
 
 def create_table(source: str, entity: Entity) -> sql.Composed:
@@ -174,24 +193,34 @@ def stage(
 
     The rows are the batch's, into the unlogged ``stage`` (the caller binds ``batch_id`` and
     ``interval_start``) or, with ``retry``, the quarantined rows of ``retry_candidates.sql``
-    into a temporary ``stage``. Returns the statement and its rule parameters.
+    into a temporary ``stage``. Returns the statement and its parameters (field names, rule
+    constants).
     """
     params = _Params()
     texts: list[sql.Composable] = []
     casts: list[sql.Composable] = []
     typed: list[sql.Composable] = []
     for col in entity.columns:
-        key = sql.Literal(col.name)
-        texts.append(sql.SQL("nullif(btrim(r.payload ->> {}), '') AS {}").format(key, _text(col.name)))
+        key = params.source_field(col.field)
+        raw = sql.SQL("r.payload ->> {}").format(key)
+        texts.append(
+            sql.SQL("{} AS {}").format(
+                _normalised(raw, trim=entity.trims(col), empty_as_null=entity.empties_are_null(col)),
+                _text(col.name),
+            )
+        )
         if col.type is ColumnType.JSON:
             texts.append(sql.SQL("nullif(r.payload -> {}, 'null'::jsonb) AS {}").format(key, _json(col.name)))
             casts.append(sql.SQL("v.{} AS {}").format(_json(col.name), sql.Identifier(col.name)))
         elif col.type is ColumnType.TEXT:
             casts.append(sql.SQL("v.{} AS {}").format(_text(col.name), sql.Identifier(col.name)))
         else:
+            value = sql.SQL("v.{}").format(_text(col.name))
+            if not entity.trims(col):  # the safe casts expect trimmed text, as PostgreSQL's ignore spaces
+                value = sql.SQL("btrim({})").format(value)
             casts.append(
-                sql.SQL("pipeline.{}(v.{}) AS {}").format(
-                    sql.Identifier(_CASTS[col.type]), _text(col.name), sql.Identifier(col.name)
+                sql.SQL("pipeline.{}({}) AS {}").format(
+                    sql.Identifier(_CASTS[col.type]), value, sql.Identifier(col.name)
                 )
             )
         typed.append(sql.SQL("t.{}").format(sql.Identifier(col.name)))
@@ -233,6 +262,16 @@ def stage(
         reference_joins=_join(joins, "\n  "),
     )
     return statement, params.values
+
+
+def _normalised(raw: sql.Composable, *, trim: bool, empty_as_null: bool) -> sql.Composable:
+    """The column's text as the rules see it: ``btrim`` with ``trim``, ``''`` as NULL with
+    ``empty_as_null``, else the payload's value exactly (``->>`` gives NULL for JSON null)."""
+    if trim:
+        raw = sql.SQL("btrim({})").format(raw)
+    if empty_as_null:
+        raw = sql.SQL("nullif({}, '')").format(raw)
+    return raw
 
 
 def _column_rules(col: Column, is_key: bool, params: _Params) -> list[sql.Composable]:

@@ -5,17 +5,22 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 import psycopg
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from atlas.batches import Interval, batch_id
-from atlas.config.loader import load_source
-from atlas.config import Column, ColumnType, SourceConfig
+from atlas.config import Column, ColumnType, SourceConfig, load_source
+from atlas.connectors.base import Chunk
 from atlas.constants import SOURCES_DIR
 from atlas.exceptions import PromotionError
 from atlas.hooks.chart import ChartHook
+from atlas.hooks.warehouse import WarehouseHook
+from tests.fixtures.sources import files_source
 
 pytestmark = [pytest.mark.postgres]
 
@@ -565,3 +570,303 @@ def test_retried_versions_of_a_key_from_two_batches_keep_the_later_interval(fres
     assert fetch(dsn, "SELECT quantity, _batch_id FROM chart.shop__order_lines") == [(2, lines2)]
     assert (batch_counts(dsn, lines1), batch_counts(dsn, lines2)) == ((1, 1, 0), (1, 1, 0))
     assert fetch(dsn, "SELECT count(*) FROM chart.quarantine") == [(0,)]
+
+
+# --- source fields and text normalisation -----------------------------------------------------
+
+ODD_FIELD = "a'b\"c%s{x}"
+"""A source field name that would break SQL text, a psycopg placeholder or ``str.format``."""
+PLACEHOLDER_FIELD = "%(batch_id)s {0} \\"
+"""Another: a named psycopg placeholder the promotion really binds, a format field, a backslash."""
+
+
+HR = files_source(
+    "hr",
+    {
+        "name": "users",
+        "path": "users.csv",
+        "key": ["user_id"],
+        "columns": [
+            {"name": "user_id", "source_field": "User ID", "type": "integer"},
+            {"name": "full_name", "source_field": "Full Name", "required": True},
+            {"name": "meta", "source_field": "Meta {json}", "type": "json"},
+        ],
+    },
+    {
+        "name": "logins",
+        "path": "logins.csv",
+        "key": ["login_id"],
+        "columns": [
+            {"name": "login_id", "source_field": "Login #", "type": "integer"},
+            {"name": "user_id", "source_field": "User ID", "type": "integer", "required": True},
+        ],
+        "references": [{"columns": ["user_id"], "entity": "users"}],
+    },
+    {
+        "name": "odd",
+        "path": "odd.csv",
+        "key": ["k"],
+        "columns": [
+            {"name": "k", "source_field": ODD_FIELD},
+            {"name": "v", "source_field": PLACEHOLDER_FIELD, "required": True, "pattern": "^[a-z]+$"},
+        ],
+    },
+)
+
+
+def land_records(
+    source: SourceConfig, entity_name: str, interval: Interval, payloads: list[dict[str, Any]]
+) -> uuid.UUID:
+    """Land payloads through ``WarehouseHook.land_batch``, the record key built from the key fields."""
+    entity = source.entity(entity_name)
+    hook = WarehouseHook()
+    hook.ensure_partitions("explore.raw_data", "month", interval.start, interval.start)
+    chunk = Chunk(records=[(payload, f"{entity_name}.csv:{n + 2}") for n, payload in enumerate(payloads)])
+    result = hook.land_batch(
+        source=source.name,
+        entity=entity.name,
+        interval=interval,
+        key_columns=entity.key_fields,
+        chunks=[chunk],
+    )
+    assert result.rows_landed == len(payloads)
+    return result.batch_id
+
+
+def test_columns_are_read_from_their_source_fields(fresh_warehouse_dsn: str) -> None:
+    """A ``User ID`` field fills ``user_id``: keys, upserts and quarantine work by source field."""
+    dsn = fresh_warehouse_dsn
+    batch1 = land_records(
+        HR,
+        "users",
+        DAY1,
+        [
+            {"User ID": "7", "Full Name": " Ada ", "Meta {json}": {"team": "ops"}},
+            {"User ID": "8", "Full Name": ""},
+        ],
+    )
+    first = ChartHook().promote(HR, "users", DAY1)
+
+    assert (first.rows_promoted, first.rows_rejected) == (1, 1)
+    assert fetch(dsn, "SELECT user_id, full_name, meta, _record_key, _batch_id FROM chart.hr__users") == [
+        (7, "Ada", {"team": "ops"}, "7", batch1)
+    ]
+    assert fetch(dsn, "SELECT record_key, payload, failed_rules FROM chart.quarantine") == [
+        ("8", {"User ID": "8", "Full Name": ""}, ["required:full_name"])
+    ]
+
+    batch2 = land_records(HR, "users", DAY2, [{"User ID": "7", "Full Name": "Ada L."}])
+    second = ChartHook().promote(HR, "users", DAY2)
+
+    assert second.rows_written == 1
+    assert fetch(dsn, "SELECT user_id, full_name, meta, _record_key, _batch_id FROM chart.hr__users") == [
+        (7, "Ada L.", None, "7", batch2)
+    ]
+
+
+def test_a_reference_through_source_fields_is_retried_when_its_parent_arrives(
+    fresh_warehouse_dsn: str,
+) -> None:
+    """A login of a user not yet promoted is quarantined, then recovered by the next promotion."""
+    dsn = fresh_warehouse_dsn
+    land_records(HR, "users", DAY1, [{"User ID": "1", "Full Name": "Ada"}])
+    logins1 = land_records(
+        HR, "logins", DAY1, [{"Login #": "10", "User ID": "1"}, {"Login #": "11", "User ID": " 2 "}]
+    )
+    hook = ChartHook()
+    hook.promote(HR, "users", DAY1)
+    hook.promote(HR, "logins", DAY1)
+    assert fetch(dsn, "SELECT record_key, failed_rules FROM chart.quarantine") == [
+        ("11", ["reference:users(user_id)"])
+    ]
+
+    land_records(HR, "users", DAY2, [{"User ID": "2", "Full Name": "Grace"}])
+    land_records(HR, "logins", DAY2, [])
+    hook.promote(HR, "users", DAY2)
+    result = hook.promote(HR, "logins", DAY2)
+
+    assert (result.rows_retried, result.rows_recovered) == (1, 1)
+    assert fetch(dsn, "SELECT login_id, user_id, _record_key FROM chart.hr__logins ORDER BY 1") == [
+        (10, 1, "10"),
+        (11, 2, "11"),
+    ]
+    assert batch_counts(dsn, logins1) == (2, 2, 0)
+    assert fetch(dsn, "SELECT count(*) FROM chart.quarantine") == [(0,)]
+
+
+def test_field_names_that_look_like_sql_placeholders_or_format_fields_work(fresh_warehouse_dsn: str) -> None:
+    """Field names with quotes, ``%s``, ``%(name)s``, braces and backslashes are bound, not SQL text."""
+    dsn = fresh_warehouse_dsn
+    batch = land_records(
+        HR,
+        "odd",
+        DAY1,
+        [{ODD_FIELD: "k1", PLACEHOLDER_FIELD: "ok"}, {ODD_FIELD: "k2", PLACEHOLDER_FIELD: "NOT OK"}],
+    )
+    result = ChartHook().promote(HR, "odd", DAY1)
+
+    assert (result.rows_promoted, result.rows_rejected) == (1, 1)
+    assert fetch(dsn, "SELECT k, v, _record_key FROM chart.hr__odd") == [("k1", "ok", "k1")]
+    assert quarantined_rules(dsn, batch) == [["pattern:v"]]
+    land_records(HR, "odd", DAY2, [{ODD_FIELD: "k1", PLACEHOLDER_FIELD: "changed"}])
+    ChartHook().promote(HR, "odd", DAY2)
+    assert fetch(dsn, "SELECT k, v FROM chart.hr__odd") == [("k1", "changed")]
+
+
+MISSING = object()
+"""Stands for a field absent from the payload."""
+
+
+@dataclass(frozen=True)
+class Failed:
+    """A record quarantined with these rules."""
+
+    rules: tuple[str, ...]
+
+
+def promote_values(
+    values: list[Any], column: dict[str, Any], entity: dict[str, Any] | None = None
+) -> list[Any]:
+    """Promote one record per value (``id`` 1, 2 …, the value in field ``Value``) into a column
+    declared as ``column``; per record its chart value, or ``Failed`` with the rules it broke."""
+    source = files_source(
+        "t",
+        {
+            "name": "items",
+            "path": "items.csv",
+            "key": ["id"],
+            "columns": [
+                {"name": "id", "type": "integer"},
+                {"name": "value", "source_field": "Value", **column},
+            ],
+            **(entity or {}),
+        },
+    )
+    payloads = [
+        {"id": n} if value is MISSING else {"id": n, "Value": value} for n, value in enumerate(values, 1)
+    ]
+    land_records(source, "items", DAY1, payloads)
+    hook = ChartHook()
+    hook.promote(source, "items", DAY1)
+    promoted = dict(hook.get_records("SELECT id, value FROM chart.t__items"))
+    failed = dict(hook.get_records("SELECT record_key::integer, failed_rules FROM chart.quarantine"))
+    return [promoted[n] if n in promoted else Failed(tuple(failed[n])) for n in range(1, len(values) + 1)]
+
+
+OFF = {"trim": False, "empty_as_null": False}
+VALUES = ["  x \t", "", "   ", MISSING, None]
+"""Surrounding spaces (and a tab, which btrim keeps), empty, blank, a missing field, JSON null."""
+
+
+@pytest.mark.parametrize(
+    ("entity", "column", "expected"),
+    [
+        pytest.param({}, {}, ["x \t", None, None, None, None], id="defaults"),
+        pytest.param({}, {"trim": False}, ["  x \t", None, "   ", None, None], id="column-keeps-spaces"),
+        pytest.param({}, {"empty_as_null": False}, ["x \t", "", "", None, None], id="column-keeps-empty"),
+        pytest.param({}, OFF, ["  x \t", "", "   ", None, None], id="column-as-is"),
+        pytest.param(OFF, {}, ["  x \t", "", "   ", None, None], id="entity-as-is"),
+        pytest.param(OFF, {"trim": True}, ["x \t", "", "", None, None], id="entity-as-is-column-trims"),
+        pytest.param(OFF, {"empty_as_null": True}, ["  x \t", None, "   ", None, None], id="entity-as-is-column-nulls"),
+        pytest.param({"trim": False}, {"trim": True}, ["x \t", None, None, None, None], id="column-trims-entity-not"),
+    ],
+)  # fmt: skip
+def test_trim_and_empty_as_null_per_column_override_the_entity(
+    fresh_warehouse_dsn: str, entity: dict[str, Any], column: dict[str, Any], expected: list[Any]
+) -> None:
+    """trim strips surrounding spaces (btrim), empty_as_null stores '' as NULL; a column's own
+    setting wins over the entity's, an unset one inherits it."""
+    assert promote_values(VALUES, column, entity) == expected
+
+
+REQUIRED = Failed(("required:value",))
+
+
+@pytest.mark.parametrize(
+    ("column", "expected"),
+    [
+        pytest.param({}, ["x \t", REQUIRED, REQUIRED, REQUIRED, REQUIRED], id="defaults"),
+        pytest.param({"empty_as_null": False}, ["x \t", "", "", REQUIRED, REQUIRED], id="empty-is-a-value"),
+        pytest.param({"trim": False}, ["  x \t", REQUIRED, "   ", REQUIRED, REQUIRED], id="blank-is-a-value"),
+        pytest.param(OFF, ["  x \t", "", "   ", REQUIRED, REQUIRED], id="as-is"),
+    ],
+)  # fmt: skip
+def test_required_fails_on_empty_only_when_empty_is_null(
+    fresh_warehouse_dsn: str, column: dict[str, Any], expected: list[Any]
+) -> None:
+    """required fails on a missing field and JSON null always, on '' only with empty_as_null."""
+    assert promote_values(VALUES, {"required": True, **column}) == expected
+
+
+NOT_INTEGER = Failed(("type:value(integer)",))
+
+
+@pytest.mark.parametrize(
+    ("column", "expected"),
+    [
+        pytest.param({"type": "integer"}, [12, None, None, 12], id="defaults"),
+        pytest.param({"type": "integer", "trim": False}, [12, None, NOT_INTEGER, 12], id="untrimmed"),
+        pytest.param({"type": "integer", **OFF}, [12, NOT_INTEGER, NOT_INTEGER, 12], id="as-is"),
+        pytest.param({"type": "integer", "empty_as_null": False}, [12, NOT_INTEGER, NOT_INTEGER, 12], id="empty-kept"),
+        pytest.param({"pattern": "^[0-9]+$", "trim": False}, [Failed(("pattern:value",)), None, Failed(("pattern:value",)), "12"], id="pattern-sees-spaces"),
+        pytest.param({"allowed_values": ["12"], "trim": False}, [Failed(("allowed_values:value",)), None, Failed(("allowed_values:value",)), "12"], id="allowed-sees-spaces"),
+    ],
+)  # fmt: skip
+def test_typed_columns_cast_the_value_stripped_of_spaces(
+    fresh_warehouse_dsn: str, column: dict[str, Any], expected: list[Any]
+) -> None:
+    """A number with surrounding spaces casts whatever trim says (PostgreSQL's casts ignore them);
+    a '' or blank kept as a value is no number; text rules see the value as trim leaves it."""
+    assert promote_values([" 12 ", "", "   ", "12"], column) == expected
+
+
+ROUND_TRIP = files_source(
+    "rt",
+    {
+        "name": "texts",
+        "path": "texts.csv",
+        "key": ["id"],
+        "columns": [
+            {"name": "id", "source_field": "ID", "type": "integer"},
+            {"name": "exact", "source_field": ODD_FIELD, **OFF},
+            {"name": "normal", "source_field": "Normal Value"},
+        ],
+    },
+)
+
+_TEXTS = st.text(
+    alphabet=st.one_of(
+        st.sampled_from(" \t\n\r\\\"'%{}\u00a0\u2028\ufeff"),
+        st.characters(exclude_categories=("Cs",), exclude_characters="\x00"),
+    ),
+    max_size=40,
+)
+"""Any Unicode string jsonb holds (no NUL, no lone surrogate), weighted to spaces and escapes."""
+
+
+@pytest.mark.slow
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(values=st.lists(_TEXTS, min_size=1, max_size=8))
+def test_text_round_trips_byte_for_byte_with_trim_and_empty_as_null_off(
+    fresh_warehouse_dsn: str, values: list[str]
+) -> None:
+    """Off, chart holds the payload's string exactly; with the defaults, btrim(value) or NULL if blank."""
+    with psycopg.connect(fresh_warehouse_dsn) as conn:  # one database for every example
+        conn.execute("DROP TABLE IF EXISTS chart.rt__texts")
+        conn.execute("DELETE FROM chart.quarantine")
+    land_records(
+        ROUND_TRIP,
+        "texts",
+        DAY1,
+        [{"ID": n, ODD_FIELD: value, "Normal Value": value} for n, value in enumerate(values)],
+    )
+    result = ChartHook().promote(ROUND_TRIP, "texts", DAY1)
+
+    assert (result.rows_promoted, result.rows_rejected) == (len(values), 0)
+    rows = fetch(
+        fresh_warehouse_dsn,
+        "SELECT exact, normal, convert_to(exact, 'UTF8') FROM chart.rt__texts ORDER BY id",
+    )
+    assert [exact for exact, _, _ in rows] == values
+    assert [bytes(encoded) for _, _, encoded in rows] == [value.encode() for value in values]
+    assert [normal for _, normal, _ in rows] == [value.strip(" ") or None for value in values]

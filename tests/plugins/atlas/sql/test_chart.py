@@ -16,51 +16,44 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from atlas.config import parse_source
 from atlas.sql import chart
+from tests.fixtures.sources import files_source
 
-SOURCE = parse_source(
+SOURCE = files_source(
+    "shop",
     {
-        "name": "shop",
-        "start_date": "2025-01-01",
-        "connector": {"type": "files", "format": "csv", "location": "x"},
-        "entities": [
-            {
-                "name": "customers",
-                "path": "customers.csv",
-                "key": ["customer_id"],
-                "columns": [
-                    {"name": "customer_id", "type": "integer", "required": True},
-                    {"name": "select", "type": "integer", "min": 1, "max": 10},
-                    {"name": "order", "allowed_values": ["a", "b"]},
-                    {"name": "code", "pattern": "^[A-Z]{3}$"},
-                    {"name": "born", "type": "date", "min": "1900-01-01", "max": "2025-12-31"},
-                    {"name": "seen", "type": "timestamp"},
-                    {"name": "score", "type": "numeric", "min": -1.5},
-                    {"name": "active", "type": "boolean"},
-                    {"name": "extra", "type": "json"},
-                ],
-            },
-            {
-                "name": "orders",
-                "path": "orders.csv",
-                "key": ["order_id", "line"],
-                "columns": [
-                    {"name": "order_id", "type": "integer"},
-                    {"name": "line", "type": "integer"},
-                    {"name": "customer_id", "type": "integer"},
-                    {"name": "parent_order_id", "type": "integer"},
-                    {"name": "parent_line", "type": "integer"},
-                ],
-                "references": [
-                    {"columns": ["customer_id"], "entity": "customers"},
-                    {"columns": ["parent_order_id", "parent_line"], "entity": "orders"},
-                ],
-            },
-            {"name": "tags", "path": "tags.csv", "key": ["tag"], "columns": [{"name": "tag"}]},
+        "name": "customers",
+        "path": "customers.csv",
+        "key": ["customer_id"],
+        "columns": [
+            {"name": "customer_id", "type": "integer", "required": True},
+            {"name": "select", "type": "integer", "min": 1, "max": 10},
+            {"name": "order", "allowed_values": ["a", "b"]},
+            {"name": "code", "pattern": "^[A-Z]{3}$"},
+            {"name": "born", "type": "date", "min": "1900-01-01", "max": "2025-12-31"},
+            {"name": "seen", "type": "timestamp"},
+            {"name": "score", "type": "numeric", "min": -1.5},
+            {"name": "active", "type": "boolean"},
+            {"name": "extra", "type": "json"},
         ],
     },
-    "test.yaml",
+    {
+        "name": "orders",
+        "path": "orders.csv",
+        "key": ["order_id", "line"],
+        "columns": [
+            {"name": "order_id", "type": "integer"},
+            {"name": "line", "type": "integer"},
+            {"name": "customer_id", "type": "integer"},
+            {"name": "parent_order_id", "type": "integer"},
+            {"name": "parent_line", "type": "integer"},
+        ],
+        "references": [
+            {"columns": ["customer_id"], "entity": "customers"},
+            {"columns": ["parent_order_id", "parent_line"], "entity": "orders"},
+        ],
+    },
+    {"name": "tags", "path": "tags.csv", "key": ["tag"], "columns": [{"name": "tag"}]},
 )
 CUSTOMERS, ORDERS, TAGS = (SOURCE.entity(name) for name in ("customers", "orders", "tags"))
 BATCH = uuid.UUID("00000000-0000-0000-0000-00000000abcd")
@@ -129,9 +122,10 @@ def test_reserved_words_as_column_names_are_quoted() -> None:
     assert '"select" integer' in create
     assert '"order" text' in create
     assert 'PRIMARY KEY ("customer_id")' in create
-    statement, _ = chart.stage(SOURCE, CUSTOMERS, STAGE)
+    statement, params = chart.stage(SOURCE, CUSTOMERS, STAGE)
     staged = text(statement)
-    assert "r.payload ->> 'select'" in staged
+    assert params["f1"] == "select"
+    assert "r.payload ->> %(f1)s::text" in staged
     assert 'AS "select"' in staged
     assert '"order" = s."order"' in text(chart.update("shop", CUSTOMERS, STAGE))
     assert 'ALTER TABLE "chart"."shop__customers" ADD COLUMN IF NOT EXISTS "order" text' in text(
@@ -141,8 +135,9 @@ def test_reserved_words_as_column_names_are_quoted() -> None:
 
 def test_stage_binds_every_rule_constant_as_a_parameter() -> None:
     """Patterns, bounds, allowed values and rule names are bound parameters, never SQL text."""
-    statement, params = chart.stage(SOURCE, CUSTOMERS, STAGE)
+    statement, bound = chart.stage(SOURCE, CUSTOMERS, STAGE)
     rendered = text(statement)
+    params = {name: value for name, value in bound.items() if name.startswith("p")}  # not fields
     constants = [value for value in params.values() if not str(value).startswith(_RULE_PREFIXES)]
     assert constants == ["1.0", "10.0", ["a", "b"], "^[A-Z]{3}$", "1900-01-01", "2025-12-31", "-1.5"]
     for name, value in params.items():
@@ -155,6 +150,69 @@ def test_stage_binds_every_rule_constant_as_a_parameter() -> None:
     assert by_value['"1900-01-01"'] == "::date"
     assert by_value['["a", "b"]'] == "::text[]"
     assert by_value['"^[A-Z]{3}$"'] == "::text"
+
+
+ODD_FIELD = "a'b\"c%s{x}"
+"""A source field name that would break SQL text, a psycopg placeholder or ``str.format``."""
+
+FIELDS = files_source(
+    "hr",
+    {
+        "name": "users",
+        "path": "users.csv",
+        "key": ["user_id"],
+        "trim": False,
+        "columns": [
+            {"name": "user_id", "source_field": "User ID", "type": "integer"},
+            {"name": "odd", "source_field": ODD_FIELD, "required": True},
+            {"name": "meta", "source_field": "%(f0)s {0}", "type": "json"},
+            {"name": "as_is", "empty_as_null": False},
+            {"name": "trimmed", "trim": True, "empty_as_null": False},
+            {"name": "nulled"},
+            {"name": "both", "trim": True},
+        ],
+    },
+)
+USERS = FIELDS.entity("users")
+
+
+def test_stage_binds_source_field_names_as_parameters() -> None:
+    """Each column reads its source field through a bound ``text`` parameter, never SQL text."""
+    statement, params = chart.stage(FIELDS, USERS, STAGE)
+    rendered = text(statement)
+    fields = {name: value for name, value in params.items() if name.startswith("f")}
+    assert fields == {f"f{i}": column.field for i, column in enumerate(USERS.columns)}
+    assert fields["f0"] == "User ID"
+    assert fields["f1"] == ODD_FIELD
+    assert ODD_FIELD not in rendered
+    assert "User ID" not in rendered
+    assert "nullif(r.payload ->> %(f0)s::text, '') AS \"_v_user_id\"" in rendered
+    # a json column reads the same bound field twice: as text for its rules, as jsonb to store
+    assert "r.payload ->> %(f2)s::text" in rendered
+    assert "nullif(r.payload -> %(f2)s::text, 'null'::jsonb) AS \"_j_meta\"" in rendered
+
+
+@pytest.mark.parametrize(
+    ("column", "expression"),
+    [
+        pytest.param("as_is", "r.payload ->> %(f3)s::text", id="both-off"),
+        pytest.param("trimmed", "btrim(r.payload ->> %(f4)s::text)", id="trim"),
+        pytest.param("nulled", "nullif(r.payload ->> %(f5)s::text, '')", id="empty-as-null"),
+        pytest.param("both", "nullif(btrim(r.payload ->> %(f6)s::text), '')", id="both-on"),
+    ],
+)
+def test_stage_normalises_each_columns_text_as_it_says(column: str, expression: str) -> None:
+    """trim adds btrim, empty_as_null adds nullif(…, ''); a column inherits what it leaves unset."""
+    rendered = text(chart.stage(FIELDS, USERS, STAGE)[0])
+    assert f'{expression} AS "_v_{column}"' in rendered
+
+
+def test_a_typed_column_is_cast_from_trimmed_text_even_when_not_trimmed() -> None:
+    """The safe casts get the text stripped of surrounding spaces: with trim off the cast trims."""
+    rendered = text(chart.stage(FIELDS, USERS, STAGE)[0])
+    assert 'pipeline."try_integer"(btrim(v."_v_user_id")) AS "user_id"' in rendered
+    default = text(chart.stage(SOURCE, CUSTOMERS, STAGE)[0])
+    assert 'pipeline."try_integer"(v."_v_customer_id") AS "customer_id"' in default
 
 
 def test_stage_names_one_rule_per_check_declared_on_a_column() -> None:
