@@ -66,8 +66,9 @@ class Column(Model):
     description: str = ""
     """Shown in the DAG's docs and in the generated dbt sources."""
     trim: bool | None = None
-    """Strip surrounding whitespace before any rule and store the value stripped (on promotion to
-    ``chart``); default: the entity's ``trim``."""
+    """Strip surrounding spaces (U+0020, as PostgreSQL's ``btrim``; tabs and newlines are kept)
+    before any rule and store the value stripped (on promotion to ``chart``); default: the
+    entity's ``trim``."""
     empty_as_null: bool | None = None
     """Store an empty value (``''``, after trimming if ``trim``) as NULL, so ``required`` fails on
     it; default: the entity's ``empty_as_null``. Off, ``''`` is a value like any other."""
@@ -148,7 +149,7 @@ class Entity(Model):
     does: ``fail``, ``warn`` (default) or ``ignore``. A duplicate field name or a missing key
     field always fails the batch."""
     trim: bool = True
-    """Default of the columns' ``trim``: strip surrounding whitespace on promotion to ``chart``."""
+    """Default of the columns' ``trim``: strip surrounding spaces on promotion to ``chart``."""
     empty_as_null: bool = True
     """Default of the columns' ``empty_as_null``: an empty value becomes NULL in ``chart``."""
 
