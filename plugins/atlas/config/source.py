@@ -132,10 +132,13 @@ class Entity(Model):
     """
 
     name: Identifier
+    """The entity's name: its chart table is ``chart.<source>__<entity>``."""
     description: str = ""
+    """What a record of the entity is; shown in the DAG's docs and the generated dbt sources."""
     key: list[Identifier] = Field(min_length=1)
     """Columns that identify a record; joined with ``|`` they form the record key."""
     columns: list[Column] = Field(min_length=1)
+    """The declared columns, typed and validated on promotion to ``chart``."""
     references: list[Reference] = []
     """References to other entities of this source, checked on promotion to ``chart``."""
     history: History = History.NONE
@@ -211,15 +214,22 @@ class SourceConfig(Model):
     name: Identifier
     """The source's name; also the DAG id ``atlas_<name>`` and the prefix of its chart tables."""
     description: str = ""
+    """What the source is; the DAG's description and the first line of its docs."""
     owner: str = Field(default="atlas", min_length=1)
     """Airflow task owner (a team), shown in the UI."""
     schedule: str | None = "@daily"
     """A cron expression or an Airflow preset (``@daily``), in UTC; ``null`` runs only when triggered."""
     start_date: dt.date
+    """The first day the DAG has an interval for (UTC midnight)."""
     catchup: bool = False
+    """Whether the scheduler runs every missed interval since ``start_date`` (Airflow's catchup)."""
     tags: list[str] = []
+    """Extra DAG tags, after Atlas's own (``atlas``, ``source:<name>``, the layers)."""
     connector: ConnectorConfig
+    """Where the records come from: ``type`` names a registered connector (``files``,
+    ``postgres``, ``http``), whose README documents its other keys."""
     entities: list[Entity] = Field(min_length=1)
+    """The entities of the source; each lands, promotes and reaches navigate on its own."""
 
     @model_validator(mode="before")
     @classmethod

@@ -21,7 +21,9 @@ ConnId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]{1,250}$")]
 class Model(BaseModel):
     """Base of every configuration model: unknown keys are errors, objects are immutable."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=False)
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, use_enum_values=False, use_attribute_docstrings=True
+    )
 
 
 class _PgType(NamedTuple):

@@ -47,12 +47,16 @@ class FilesConnector(ConnectorConfig):
     """Files (CSV, JSON lines, Parquet) in a local folder or under an S3 prefix."""
 
     type: Literal["files"] = "files"
+    """This connector."""
     format: FileFormat
+    """``csv``, ``jsonl`` (one JSON object per line) or ``parquet``."""
     location: str
     """A local folder (relative paths are relative to the project root) or ``s3://bucket/prefix``."""
     s3_conn_id: ConnId = "atlas_s3"
     """The ``aws`` connection used when ``location`` is an ``s3://`` URL."""
     select: FileSelection = FileSelection.PATH
+    """How an interval's files are chosen: ``path`` (the entity's path template names them) or
+    ``modified`` (every file under ``path`` modified within the interval)."""
     delimiter: Annotated[str, StringConstraints(min_length=1, max_length=1)] = ","
     """csv: field delimiter."""
     encoding: str = "utf-8"

@@ -23,9 +23,13 @@ class HttpConnector(ConnectorConfig):
     """An HTTP JSON API, paginated, authenticated through an Airflow ``http`` connection."""
 
     type: Literal["http"] = "http"
+    """This connector."""
     conn_id: ConnId
+    """The Airflow ``http`` connection: base URL, and ``extra.bearer_token`` or login/password."""
     pagination: Pagination = Pagination.PAGE
+    """``page`` / ``offset`` (until an empty page), ``cursor`` (until no next cursor) or ``none``."""
     page_size: int = Field(default=100, ge=1, le=10_000)
+    """Records asked for per request."""
     page_param: str = "page"
     """page: the page-number parameter (pages start at 1)."""
     size_param: str = "page_size"

@@ -17,7 +17,9 @@ class PostgresConnector(ConnectorConfig):
     """A table or query on any Airflow ``postgres`` connection, read by interval of a watermark column."""
 
     type: Literal["postgres"] = "postgres"
+    """This connector."""
     conn_id: ConnId
+    """The Airflow ``postgres`` connection of the source database (a read-only role is enough)."""
     fetch_size: int = Field(default=10_000, ge=100, le=1_000_000)
     """Rows per server-side cursor fetch."""
 

@@ -323,3 +323,16 @@ def test_history_and_dimension(tmp_path: Path) -> None:
     with pytest.raises(SourceConfigError) as info:
         load_source(_write(tmp_path, doc))
     assert "  - entities[0].dimension = 'dim_customer': 'dimension' names an SCD2 history" in str(info.value)
+
+
+def test_every_field_of_every_model_is_documented() -> None:
+    """Each field of the source models and of every registered connector's models has its docstring."""
+    from atlas.config.source import Column, Entity, Reference, SourceConfig
+    from atlas.connectors import CONNECTORS
+
+    models: list[Any] = [SourceConfig, Entity, Column, Reference]
+    models += [m for spec in CONNECTORS.all().values() for m in (spec.config_model, spec.entity_model)]
+    undocumented = [
+        f"{m.__name__}.{n}" for m in models for n, f in m.model_fields.items() if not f.description
+    ]
+    assert undocumented == []
