@@ -68,12 +68,20 @@ class IngestError(AtlasError):
     """Landing a batch into explore failed; the batch was rolled back whole."""
 
 
+class LockTimeoutError(AtlasError):
+    """A pipeline lock was not granted within lock_timeout; the message names who holds it."""
+
+
 class PartitionError(AtlasError):
     """A partition the interval needs could not be created."""
 
 
 class PromotionError(AtlasError):
     """Promoting a batch from one layer to the next failed."""
+
+
+class RunError(AtlasError):
+    """A source cannot be run for a day: unknown source, no warehouse connection, Airflow not ready."""
 
 
 class DbtProjectError(AtlasError):

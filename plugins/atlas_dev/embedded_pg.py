@@ -140,6 +140,7 @@ def create_database(
         )
         if template != "template0":
             _copy_database_settings(conn, template, name)
+            _copy_database_privileges(conn, template, name)
     log.info("created database %s from %s in %.2fs", name, template, time.perf_counter() - started)
     return uri({**conninfo_to_dict(admin_dsn), "dbname": name})
 
@@ -160,6 +161,30 @@ _LIST_QUOTE_SETTINGS = frozenset(
     }
 )
 """Settings PostgreSQL stores as a list of already-quoted items (its GUC_LIST_QUOTE flag)."""
+
+
+def _copy_database_privileges(conn: psycopg.Connection, source: str, target: str) -> None:
+    """Copy the database's own privileges (``GRANT … ON DATABASE``: TEMPORARY, CONNECT), which
+    ``CREATE DATABASE … TEMPLATE`` does not: a migrated template's revokes hold in its clones."""
+    acl = conn.execute("SELECT datacl IS NOT NULL FROM pg_database WHERE datname = %s", (source,)).fetchone()
+    if not acl or not acl[0]:
+        return  # the defaults: nothing was granted or revoked
+    rows = conn.execute(
+        """
+        SELECT CASE WHEN e.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(r.rolname) END, e.privilege_type
+          FROM pg_database AS d, aclexplode(d.datacl) AS e
+          LEFT JOIN pg_roles AS r ON r.oid = e.grantee
+         WHERE d.datname = %s AND e.grantee <> d.datdba
+        """,
+        (source,),
+    ).fetchall()
+    conn.execute(sql.SQL("REVOKE ALL ON DATABASE {} FROM PUBLIC").format(sql.Identifier(target)))
+    for grantee, privilege in rows:
+        conn.execute(
+            sql.SQL("GRANT {} ON DATABASE {} TO {}").format(
+                sql.SQL(privilege), sql.Identifier(target), sql.SQL(grantee)
+            )
+        )
 
 
 def _copy_database_settings(conn: psycopg.Connection, source: str, target: str) -> None:

@@ -54,6 +54,7 @@ from atlas.config import Entity, SourceConfig
 from atlas.constants import WAREHOUSE_CONN_ID, Schema
 from atlas.exceptions import PromotionError
 from atlas.hooks import psycopg_connection
+from atlas.hooks.locks import advisory_xact_lock
 from atlas.sql import chart as chart_sql
 
 log = logging.getLogger(__name__)
@@ -184,7 +185,7 @@ class ChartHook(PostgresHook):
             "parallel_workers": str(self.parallel_workers),
         }
         cur.execute(chart_sql.load("session"), settings)
-        cur.execute(chart_sql.load("lock"), {"lock_name": f"chart.{table_name}"})
+        advisory_xact_lock(cur, f"chart.{table_name}")
         added = self._ensure_tables(cur, source, entity)
         phases["prepare"] = time.perf_counter() - started
         stage = chart_sql.stage_table(params["batch_id"])

@@ -31,6 +31,7 @@ from atlas.connectors.base import Chunk
 from atlas.constants import WAREHOUSE_CONN_ID, PartitionGrain, Schema
 from atlas.exceptions import IngestError, PartitionError, SourceConfigError
 from atlas.hooks import psycopg_connection
+from atlas.hooks.locks import advisory_xact_lock
 from atlas.partitions import partition_grain
 from atlas.sql import load_sql
 
@@ -307,7 +308,7 @@ def _copy_batch(
 
 def _clear_batch(cur: psycopg.Cursor, params: dict[str, Any]) -> int:
     """Lock the batch and delete its earlier landing (rows and rejects); the raw rows deleted."""
-    cur.execute(load_sql("explore", "lock_batch"), params)
+    advisory_xact_lock(cur, f"atlas.batch:{params['batch_id']}")
     cur.execute(load_sql("explore", "delete_batch"), params)
     replaced = cur.rowcount
     cur.execute(load_sql("explore", "delete_quarantine"), params)
