@@ -1,5 +1,5 @@
--- Rows of the entity's other batches quarantined only for references (every failed rule is one
--- of the entity's reference rules: their parent may have arrived since), to re-validate. Only
+-- Rows of the entity's other batches quarantined for a reference, among other rules or alone
+-- (their parent may have arrived since), to re-validate. Only
 -- batches whose promotion is recorded (a re-landed batch not promoted since waits for its own
 -- promotion) and raw rows still in explore.raw_data (the quarantine row's exact raw row).
 CREATE TEMPORARY TABLE {candidates} ON COMMIT DROP AS
@@ -15,4 +15,4 @@ SELECT r.raw_id, r.record_key, r.payload_checksum, r.batch_id, r.interval_start,
  WHERE q.source_name = %(source_name)s
    AND q.entity_name = %(entity_name)s
    AND q.batch_id <> %(batch_id)s
-   AND q.failed_rules <@ %(reference_rules)s::text[]
+   AND q.failed_rules && %(reference_rules)s::text[]

@@ -16,13 +16,15 @@ Everything happens in one transaction, set-based in SQL (``include/sql/chart/``)
    only when the batch has duplicate keys; never over a row from a newer interval): an UPDATE of
    existing keys then an INSERT of new ones (the advisory lock serialises writers, so this is
    as safe as INSERT ... ON CONFLICT and skips its per-row speculative insertion);
-6. retry the entity's rows other batches quarantined only for references (every failed rule a
-   reference rule, e.g. ``reference:orders(order_id)``: the source lands an order updated a day
-   later in a later batch than its lines). They are re-validated with the same rules against the
-   chart tables as they are now (this batch's rows included); those that pass are written,
+6. retry the entity's rows other batches quarantined for a reference (a failed rule such as
+   ``reference:orders(order_id)``, alone or with others: the source lands an order updated a
+   day later in a later batch than its lines). They are re-validated with the same rules against
+   the chart tables as they are now (this batch's rows included); those that pass are written,
    latest record wins (never over a newer interval's row, nor over a later raw row of their own
    interval), leave ``chart.quarantine`` and move from rows_rejected to rows_promoted of their
-   original batch; the others stay quarantined unchanged. Only batches whose promotion is
+   original batch; the others stay quarantined with the rules they fail now (a reference
+   satisfied since leaves ``failed_rules``, as a clean re-run of their batch would record it,
+   whatever order the intervals ran in). Only batches whose promotion is
    recorded are retried, so a re-run changes nothing, and a re-run of an original batch recounts
    it from scratch (its rows that now pass are promoted again, idempotently);
 7. record the counts in ``pipeline.batches``.
@@ -94,7 +96,7 @@ class PromotionResult:
     """Seconds per phase: prepare (connect, settings, lock, DDL), stage, quarantine,
     remove_stale, upsert, retry, commit."""
     rows_retried: int = 0
-    """Rows of other batches quarantined only for references, re-validated."""
+    """Rows of other batches quarantined for a reference, re-validated."""
     rows_recovered: int = 0
     """Of those, rows that passed now: promoted and counted in their own batch."""
 
@@ -319,7 +321,11 @@ class ChartHook(PostgresHook):
     def _retry(
         self, cur: Cursor, source: SourceConfig, entity: Entity, params: dict[str, Any]
     ) -> tuple[int, int]:
-        """Re-validate other batches' rows quarantined only for references; returns (retried, promoted)."""
+        """Re-validate other batches' rows quarantined for a reference; returns (retried, promoted).
+
+        Those that pass every rule now are promoted; the others keep their quarantine row with
+        the rules they fail now (a reference satisfied since is dropped from ``failed_rules``).
+        """
         reference_rules = [chart_sql.reference_rule(ref) for ref in entity.references]
         if not reference_rules:
             return 0, 0
@@ -332,6 +338,7 @@ class ChartHook(PostgresHook):
         cur.execute(statement, {**rule_params, **params})
         for check, check_params in chart_sql.self_reference_checks(source, entity, stage):
             cur.execute(check, check_params)
+        cur.execute(chart_sql.on_stage("refresh_quarantine", stage), params)
         cur.execute(chart_sql.on_stage("recover_quarantine", stage), params)
         per_batch = cur.fetchall()
         recovered = sum(int(n) for _, n in per_batch)
@@ -339,7 +346,7 @@ class ChartHook(PostgresHook):
         if recovered:
             written = self._upsert(cur, source, entity, params, stage, retry=True)
         log.info(
-            "%s.%s: retried %s rows quarantined only for references by other batches: %s promoted "
+            "%s.%s: retried %s rows other batches quarantined for a reference: %s promoted "
             "(%s chart rows written) across %s batches, %s still quarantined",
             source.name,
             entity.name,
