@@ -120,13 +120,13 @@ def write_slices(data: dict[str, Any], out_dir: Path, digest: str) -> dict[str, 
     written: dict[str, Path] = {}
     for tag in tags:
         written[tag] = out_dir / f"{tag}.json"
-        _write_if_changed(written[tag], json.dumps(slice_manifest(data, tag), separators=(",", ":")))
+        write_if_changed(written[tag], json.dumps(slice_manifest(data, tag), separators=(",", ":")))
     for stale in out_dir.glob(f"{TAG_PREFIX}*.json"):
         if stale.stem not in tags:
             log.info("removing the slice of %s: no dbt node carries that tag any more", stale.stem)
             stale.unlink()
     index = {"manifest_sha256": digest, "tags": {tag: list(ids) for tag, ids in tags.items()}}
-    _write_if_changed(out_dir / INDEX_NAME, json.dumps(index, indent=1, sort_keys=True) + "\n")
+    write_if_changed(out_dir / INDEX_NAME, json.dumps(index, indent=1, sort_keys=True) + "\n")
     return written
 
 
@@ -218,16 +218,23 @@ def _sha256(raw: bytes) -> str:
     return hashlib.sha256(raw).hexdigest()
 
 
-def _write_if_changed(path: Path, text: str) -> None:
+def write_if_changed(path: Path, text: str) -> bool:
+    """Write ``text`` to ``path`` (and its folders) unless it holds it already; whether it wrote.
+
+    Atomic: a parsing DAG processor or ``dbt parse`` never sees half a file, and an unchanged
+    file keeps its mtime (``make`` and dbt's partial parse see no change).
+    """
     data = text.encode("utf-8")
     try:
         if path.read_bytes() == data:
-            return
+            return False
     except OSError:
         pass
+    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     tmp.write_bytes(data)
-    os.replace(tmp, path)  # atomic: a parsing DAG processor never sees half a file
+    os.replace(tmp, path)
+    return True
 
 
 def main(argv: list[str] | None = None) -> int:

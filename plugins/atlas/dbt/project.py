@@ -1,12 +1,16 @@
 """Where the dbt project, its manifest and the dbt executable are.
 
 dbt runs from its own venv (``.venv-dbt``: dbt-core 1.11 cannot share Airflow's), so Cosmos
-invokes it as a subprocess. The manifest is built once at setup, without a database::
+invokes it as a subprocess. At setup the per-source models are generated from the source YAML
+files (:mod:`atlas.dbt.generate`), then the manifest is built once, without a database::
 
     cd include/atlas_dbt && ../../.venv-dbt/bin/dbt parse --profiles-dir . --target-path target
 
-then cut into one small manifest per source (:mod:`atlas.dbt.manifest`), from which DAGs
+and cut into one small manifest per source (:mod:`atlas.dbt.manifest`), from which DAGs
 render (``LoadMode.DBT_MANIFEST``): no ``dbt ls`` at DAG-parse time.
+
+``$ATLAS_DBT_PROJECT_DIR``, read at call time, points everything here at another copy of the
+project (a test generating the models of its own sources folder into a temporary copy).
 """
 
 from __future__ import annotations
@@ -20,20 +24,26 @@ from atlas.exceptions import DbtProjectError
 
 log = logging.getLogger(__name__)
 
+DBT_PROJECT_DIR_ENV = "ATLAS_DBT_PROJECT_DIR"
+"""Environment variable naming the dbt project folder; default ``<repo>/include/atlas_dbt``."""
 DBT_EXECUTABLE_ENV = "ATLAS_DBT_EXECUTABLE"
 """Environment variable naming the dbt executable; default ``<repo>/.venv-dbt/bin/dbt``."""
-PARSE_COMMAND = "cd include/atlas_dbt && ../../.venv-dbt/bin/dbt parse --profiles-dir . --target-path target"
-"""What ``make setup`` runs to build the manifest (quoted in error messages)."""
+PARSE_COMMAND = (
+    "PYTHONPATH=plugins .venv/bin/python -m atlas.dbt.generate"
+    " && cd include/atlas_dbt && ../../.venv-dbt/bin/dbt parse --profiles-dir . --target-path target"
+)
+"""What ``make setup`` runs to build the manifest (quoted in error messages): generate, then parse."""
 
 
 def dbt_project_dir() -> Path:
-    """The dbt project (``include/atlas_dbt``)."""
-    return DBT_PROJECT_DIR
+    """The dbt project: ``$ATLAS_DBT_PROJECT_DIR`` as set now, else ``include/atlas_dbt``."""
+    configured = os.environ.get(DBT_PROJECT_DIR_ENV)
+    return Path(configured) if configured else DBT_PROJECT_DIR
 
 
 def manifest_path() -> Path:
-    """The manifest ``dbt parse`` writes (``include/atlas_dbt/target/manifest.json``)."""
-    return DBT_PROJECT_DIR / "target" / "manifest.json"
+    """The manifest ``dbt parse`` writes (``<project>/target/manifest.json``)."""
+    return dbt_project_dir() / "target" / "manifest.json"
 
 
 def dbt_executable() -> Path:

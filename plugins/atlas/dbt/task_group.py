@@ -33,10 +33,10 @@ from cosmos import (
 )
 from cosmos.profiles import PostgresUserPasswordProfileMapping
 
-from atlas.config.models import SourceConfig
+from atlas.config import SourceConfig
 from atlas.constants import WAREHOUSE_CONN_ID, Schema
-from atlas.dbt.project import dbt_executable, dbt_project_dir
 from atlas.dbt.manifest import resolve_slices
+from atlas.dbt.project import dbt_executable, dbt_project_dir
 
 if TYPE_CHECKING:
     from airflow.sdk import DAG

@@ -1,0 +1,162 @@
+"""The generated dbt property files: the chart sources, and the tests the YAML's rules become.
+
+The current state of an entity is tested with ``not_null`` (required and key columns),
+``unique`` (the key; a row of its columns when it has several; not tested when a key column is
+masked, as masks collide and chart's primary key already guarantees it) and ``accepted_values``
+(``allowed_values`` as SQL literals; masked the same way on a masked column). An SCD2 snapshot is
+tested for consistent versions (``scd2_versions``), a unique version key and one current version
+per key. Sources carry no freshness: the YAML's ``quality`` section is not read yet.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from atlas.config import Column, Entity, SourceConfig
+from atlas.dbt.rules import (
+    CHART_SOURCE,
+    dimension_name,
+    is_masked,
+    jinja_text,
+    names,
+    quoted,
+    sql_literal,
+    surrogate_key,
+)
+
+
+def sources_properties(config: SourceConfig) -> dict[str, Any]:
+    """The chart tables of the source as dbt sources: columns with type, PII hint and classification."""
+    tables = []
+    for entity in config.entities:
+        n = names(config, entity)
+        tables.append(
+            {
+                "name": n.table,
+                "description": jinja_text(f"{_about(config, entity)} Validated rows (chart)."),
+                "config": {"tags": [n.tag]},
+                "columns": [
+                    {"name": c.name, "data_type": c.type.pg_type, **_column_docs(c)} for c in entity.columns
+                ],
+            }
+        )
+    return {"version": 2, "sources": [{"name": CHART_SOURCE, "schema": CHART_SOURCE, "tables": tables}]}
+
+
+def models_properties(config: SourceConfig) -> dict[str, Any]:
+    """Docs of the staging models and current states; the current states carry the tests of the YAML rules."""
+    models = []
+    for entity in config.entities:
+        n = names(config, entity)
+        about = _about(config, entity)
+        models.append(
+            {
+                "name": n.staging,
+                "description": jinja_text(
+                    f"{about} Staging (ephemeral): chart columns, personal ones masked."
+                ),
+            }
+        )
+        current: dict[str, Any] = {
+            "name": n.table,
+            "description": jinja_text(f"{about} Current state, personal columns masked."),
+        }
+        if len(entity.key) > 1 and not _key_masked(entity):
+            current["data_tests"] = [_unique_test(_row_text(entity.key))]
+        current["columns"] = [_current_column(entity, c) for c in entity.columns]
+        models.append(current)
+    return {"version": 2, "models": models}
+
+
+def snapshots_properties(config: SourceConfig, entities: Iterable[Entity]) -> dict[str, Any]:
+    """Tests of the SCD2 snapshots: consistent versions, a unique version key, one current row per key."""
+    snapshots = []
+    for entity in entities:
+        dimension = dimension_name(config, entity)
+        current = {"where": "valid_to is null"}
+        columns: list[dict[str, Any]] = [
+            {"name": surrogate_key(dimension), "data_tests": ["unique", "not_null"]}
+        ]
+        tests: list[Any] = ["scd2_versions"]
+        if len(entity.key) == 1:
+            columns.append(
+                {
+                    "name": entity.key[0],
+                    "quote": True,
+                    "data_tests": ["not_null", {"unique": {"config": current}}],
+                }
+            )
+        else:
+            columns += [{"name": k, "quote": True, "data_tests": ["not_null"]} for k in entity.key]
+            tests.append(_unique_test(_row_text(entity.key), current))
+        columns += [
+            {"name": "change_hash", "data_tests": ["not_null"]},
+            {"name": "valid_from", "data_tests": ["not_null"]},
+        ]
+        about = _about(config, entity)
+        snapshots.append(
+            {
+                "name": dimension,
+                "description": jinja_text(f"{about} SCD Type 2 history, personal columns masked."),
+                "data_tests": tests,
+                "columns": columns,
+            }
+        )
+    return {"version": 2, "snapshots": snapshots}
+
+
+def _current_column(entity: Entity, column: Column) -> dict[str, Any]:
+    """A current-state column with its tests: not_null (required or key), unique (one-column key), accepted_values.
+
+    A masked column is compared with the masked allowed values; a masked key is not tested for
+    uniqueness (masks collide; chart's primary key already guarantees it).
+    """
+    tests: list[Any] = []
+    if column.required or column.name in entity.key:
+        tests.append("not_null")
+    if entity.key == [column.name] and not is_masked(column):
+        tests.append("unique")
+    if column.allowed_values:
+        entity_literal = sql_literal(column.pii or "")
+        values = [
+            f"compliance.mask({sql_literal(v)}, {entity_literal})" if is_masked(column) else sql_literal(v)
+            for v in column.allowed_values
+        ]
+        tests.append(
+            {"accepted_values": {"arguments": {"values": [jinja_text(v) for v in values], "quote": False}}}
+        )
+    entry: dict[str, Any] = {"name": column.name, **_column_docs(column)}
+    if tests:
+        entry["data_tests"] = tests
+    return entry
+
+
+def _column_docs(column: Column) -> dict[str, Any]:
+    """Description (when given), quoting, and the column's classification and PII hint as meta."""
+    docs: dict[str, Any] = {"description": jinja_text(column.description)} if column.description else {}
+    meta: dict[str, Any] = {"classification": str(column.classification), "masked": is_masked(column)}
+    if column.pii:
+        meta["pii"] = column.pii
+    return {**docs, "quote": True, "config": {"meta": meta}}
+
+
+def _about(config: SourceConfig, entity: Entity) -> str:
+    text = (entity.description or f"Entity {entity.name} of source {config.name}").strip()
+    return text if text.endswith(".") else f"{text}."
+
+
+def _key_masked(entity: Entity) -> bool:
+    return any(is_masked(c) for c in entity.columns if c.name in entity.key)
+
+
+def _row_text(columns: Iterable[str]) -> str:
+    """One text value per combination of ``columns`` (a row's text form never merges two values)."""
+    return "row(" + ", ".join(map(quoted, columns)) + ")::text"
+
+
+def _unique_test(expression: str, config: dict[str, str] | None = None) -> dict[str, Any]:
+    test: dict[str, Any] = {"arguments": {"column_name": expression}}
+    if config:
+        test["config"] = config
+    return {"unique": test}
