@@ -31,8 +31,12 @@ ENV ATLAS_DBT_EXECUTABLE=/usr/local/airflow/.venv-dbt/bin/dbt \
     DO_NOT_TRACK=1
 
 # dbt manifest, built into the image: DAGs render the dbt project from it (LoadMode.DBT_MANIFEST)
-# instead of running `dbt ls` for every DAG at parse time. `dbt parse` needs no database; the
-# project and its profiles.yml (include/atlas_dbt, owned by the dbt part of Atlas) must parse.
-RUN cd include/atlas_dbt \
+# instead of running `dbt ls` for every DAG at parse time. First the per-source models (dbt
+# sources, masked staging models, current-state tables, SCD2 snapshots) are generated from
+# include/sources/*.yaml into include/atlas_dbt/{models,snapshots}/generated; a source YAML that
+# does not validate fails the build here. `dbt parse` needs no database; the project and its
+# profiles.yml (include/atlas_dbt, owned by the dbt part of Atlas) must parse.
+RUN PYTHONPATH=plugins python -m atlas.dbt.generate \
+    && cd include/atlas_dbt \
     && "$ATLAS_DBT_EXECUTABLE" parse --profiles-dir . --target-path target \
     && cd ../.. && PYTHONPATH=plugins python -m atlas.dbt.manifest split

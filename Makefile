@@ -31,6 +31,11 @@ DBT_PROJECT := include/atlas_dbt
 MANIFEST    := $(DBT_PROJECT)/target/manifest.json
 SLICES      := $(DBT_PROJECT)/target/manifests/index.json
 DBT_FILES   := $(shell find $(DBT_PROJECT) \( -path '*/target' -o -path '*/logs' \) -prune -o -type f \( -name '*.sql' -o -name '*.yml' \) -print)
+SOURCES_DIR := $(or $(ATLAS_SOURCES_DIR),include/sources)
+SOURCE_FILES := $(wildcard $(SOURCES_DIR)/*.yaml $(SOURCES_DIR)/*.yml)
+GENERATED   := $(DBT_PROJECT)/target/generated.stamp
+GENERATOR   := $(wildcard plugins/atlas/dbt/*.py plugins/atlas/config/*.py)
+GENERATED_FILES := $(shell find $(DBT_PROJECT)/models/generated $(DBT_PROJECT)/snapshots/generated -type f 2>/dev/null)
 
 .PHONY: help setup lock migrate demo validate run run-args test lint format bench clean
 
@@ -48,9 +53,17 @@ $(STAMP): $(LOCKS)
 	uv pip sync -q -p $(SODA_VENV)/bin/python requirements/soda.lock
 	@touch $(STAMP)
 
+# The per-source dbt files (sources, masked staging models, current-state tables, SCD2 snapshots)
+# are generated from the source YAML files into $(DBT_PROJECT)/{models,snapshots}/generated; only
+# files whose content changed are rewritten. The sources folder is a prerequisite too, so adding or
+# removing a YAML regenerates; a hand-edited generated file is regenerated (restored) as well.
+$(GENERATED): $(STAMP) $(SOURCES_DIR) $(SOURCE_FILES) $(GENERATOR) $(GENERATED_FILES)
+	$(PY) -m atlas.dbt.generate --sources $(SOURCES_DIR) --project $(DBT_PROJECT)
+	@mkdir -p $(@D) && touch $@
+
 # The dbt manifest is built once here (dbt parse needs no database, ~3 s) so Cosmos renders
-# DAGs from it instead of running `dbt ls` at every parse.
-$(MANIFEST): $(STAMP) $(DBT_FILES)
+# DAGs from it instead of running `dbt ls` at every parse; generation runs first.
+$(MANIFEST): $(STAMP) $(GENERATED) $(DBT_FILES)
 	cd $(DBT_PROJECT) && $(DBT_VENV)/bin/dbt parse --quiet --profiles-dir . --target-path target
 	@touch $(MANIFEST)
 
@@ -59,7 +72,7 @@ $(SLICES): $(MANIFEST)
 	$(PY) -m atlas.dbt.manifest split
 	@touch $(SLICES)
 
-setup: $(STAMP) $(MANIFEST) $(SLICES)  ## create the three venvs from the lock files and build the dbt manifest (idempotent)
+setup: $(STAMP) $(GENERATED) $(MANIFEST) $(SLICES)  ## create the three venvs from the lock files, generate the per-source dbt models and build the dbt manifest (idempotent)
 
 lock:  ## re-resolve requirements*.txt into the lock files
 	uv pip compile -q -p $(PY_VERSION) requirements.txt -o requirements/airflow.lock

@@ -3,7 +3,8 @@
 The chart tables are created here from the source YAML (typed columns, the lineage columns, a
 primary key on the entity key), the shape ``chart.<source>__<entity>`` has in the warehouse, so
 the dbt tests do not depend on the promotion code. dbt runs as a subprocess from ``.venv-dbt``
-against the test's database, with its target and log paths in a temporary folder.
+against the test's database, with its target and log paths in a temporary folder, on the project
+``atlas.dbt.project.dbt_project_dir()`` names (tests point it at a generated copy, ``project.py``).
 """
 
 from __future__ import annotations
@@ -24,10 +25,10 @@ from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 
 from atlas.batches import Interval, batch_id
+from atlas.config import SourceConfig
 from atlas.config.loader import load_source
-from atlas.config.models import SourceConfig
-from atlas.constants import DBT_PROJECT_DIR, SOURCES_DIR
-from atlas.dbt.project import dbt_executable
+from atlas.constants import SOURCES_DIR
+from atlas.dbt.project import dbt_executable, dbt_project_dir
 
 log = logging.getLogger(__name__)
 
@@ -127,13 +128,14 @@ def run_dbt(
     dsn: str, work_dir: Path, *args: str, dbt_vars: Mapping[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
     """Run ``dbt <args>`` on the project against ``dsn``; target and logs go under ``work_dir``."""
+    project = dbt_project_dir()
     command = [
         str(dbt_executable()),
         *args,
         "--project-dir",
-        str(DBT_PROJECT_DIR),
+        str(project),
         "--profiles-dir",
-        str(DBT_PROJECT_DIR),
+        str(project),
         "--target-path",
         str(work_dir / "target"),
         "--log-path",

@@ -2,10 +2,12 @@
   One row per order line; yearly partitions on order_date; replaced per interval by
   (order_id, line_number). product_key is the surrogate key of the product's current dim_product
   version when the line is loaded (the snapshot runs first in the same DAG run).
-  The depends_on hint orders fact_orders first, so the relationships test of a line to its
-  order never runs before the order is loaded.
+  Reads the generated staging model of shop.order_lines. The depends_on hints order fact_orders
+  first, so the relationships test of a line to its order never runs before the order is
+  loaded, and the current state navigate.shop__order_lines with its tests (the YAML's rules).
 -#}
 -- depends_on: {{ ref('fact_orders') }}
+-- depends_on: {{ ref('shop__order_lines') }}
 {{ config(
     unique_key=['order_id', 'line_number'],
     partition_by='order_date',
@@ -25,7 +27,7 @@ select
     lines._batch_id,
     lines._interval_start,
     now() as loaded_at
-from {{ source('chart', 'shop__order_lines') }} as lines
+from {{ ref('stg_shop__order_lines') }} as lines
 left join {{ ref('dim_product') }} as products
     on products.product_id = lines.product_id
    and products.valid_to is null

@@ -1,4 +1,8 @@
-"""The navigate task group: Cosmos renders each source's dbt nodes from the manifest and runs them."""
+"""The navigate task group: Cosmos renders each source's dbt nodes from the manifest and runs them.
+
+The project is a private copy with the sample sources' generated models (``project.py``);
+``$ATLAS_DBT_PROJECT_DIR`` points at it for the whole module, so the DAG runs use it too.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ import datetime as dt
 import json
 import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
@@ -14,7 +19,7 @@ import pytest
 from atlas.constants import SOURCES_DIR
 from atlas.dbt.manifest import main as manifest_cli
 from atlas.dbt.manifest import resolve_slices, slices_dir, split_manifest
-from atlas.exceptions import DbtProjectError
+from atlas.dbt.project import DBT_PROJECT_DIR_ENV
 from atlas.dbt.task_group import (
     INTERVAL_VARS,
     InvocationMode,
@@ -22,10 +27,13 @@ from atlas.dbt.task_group import (
     render_navigate_group,
     warehouse_profile_mapping,
 )
+from atlas.exceptions import DbtProjectError
 from tests.fixtures.airflow_db import write_and_load_dag
-from tests.include.atlas_dbt.chart_tables import create_chart_tables, day, promote, run_dbt, sample_sources
+from tests.include.atlas_dbt.chart_tables import create_chart_tables, day, promote, sample_sources
+from tests.include.atlas_dbt.project import generated_project
 
 SOURCES = sample_sources()
+SHOP_CURRENT = ("shop__products", "shop__orders", "shop__order_lines")
 SHOP_TASKS = {
     "navigate.dim_product.snapshot",
     "navigate.dim_product.test",
@@ -33,18 +41,25 @@ SHOP_TASKS = {
     "navigate.fact_orders.test",
     "navigate.fact_order_lines.run",
     "navigate.fact_order_lines.test",
+    *(f"navigate.{table}.{step}" for table in SHOP_CURRENT for step in ("run", "test")),
+    *(f"navigate.stg_{table}_run" for table in SHOP_CURRENT),
+}
+SHOP_NODES = {
+    "model.atlas.fact_orders",
+    "model.atlas.fact_order_lines",
+    "snapshot.atlas.dim_product",
+    *(f"model.atlas.{table}" for table in SHOP_CURRENT),
+    *(f"model.atlas.stg_{table}" for table in SHOP_CURRENT),
 }
 
 
 @pytest.fixture(scope="module")
-def manifest(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A manifest built by ``dbt parse`` (no database needed) and split, as ``make setup`` builds it."""
-    work = tmp_path_factory.mktemp("dbt_parse")
-    result = run_dbt("postgresql://postgres@127.0.0.1:5432/unused", work, "parse")
-    assert result.returncode == 0, result.stdout[-4000:]
-    path = work / "target" / "manifest.json"
-    assert manifest_cli(["split", "--manifest", str(path)]) == 0
-    return path
+def manifest(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The sample sources generated into a copy of the project, parsed and split as ``make setup`` does."""
+    path = generated_project(tmp_path_factory.mktemp("project") / "atlas_dbt")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(DBT_PROJECT_DIR_ENV, str(path.parents[1]))
+        yield path
 
 
 def unsplit_copy(manifest: Path, folder: Path) -> Path:
@@ -79,12 +94,23 @@ def test_shop_group_holds_its_own_nodes_only(manifest):
 
 
 def test_nodes_run_in_dependency_order(manifest):
-    """Lines load after the product snapshot and the orders were tested; tests follow their model."""
+    """Facts load after their entity's current state passed its tests; lines after the product snapshot and orders."""
     dag, _ = render("shop", manifest)
-    assert {"navigate.dim_product.test", "navigate.fact_orders.test"} <= dag.task_dict[
-        "navigate.fact_order_lines.run"
-    ].upstream_task_ids
+    assert {
+        "navigate.dim_product.test",
+        "navigate.fact_orders.test",
+        "navigate.shop__order_lines.test",
+    } <= dag.task_dict["navigate.fact_order_lines.run"].upstream_task_ids
+    assert "navigate.shop__orders.test" in dag.task_dict["navigate.fact_orders.run"].upstream_task_ids
     assert dag.task_dict["navigate.fact_orders.test"].upstream_task_ids == {"navigate.fact_orders.run"}
+    assert dag.task_dict["navigate.shop__orders.run"].upstream_task_ids == {"navigate.stg_shop__orders_run"}
+
+
+def test_staging_models_cost_no_dbt_run(manifest):
+    """The ephemeral staging models render as empty tasks: Cosmos never starts dbt for them."""
+    dag, _ = render("shop", manifest)
+    empty = {t.task_id for t in dag.tasks if type(t).__name__ == "EmptyOperator"}
+    assert empty == {f"navigate.stg_{table}_run" for table in SHOP_CURRENT}
 
 
 def test_snapshots_render_as_snapshot_tasks(manifest):
@@ -99,6 +125,8 @@ def test_every_task_runs_dbt_from_its_venv_with_the_interval(manifest, source):
     """Each task (snapshots too) gets the interval vars, the side-venv dbt, subprocess mode, no deps, no per-model assets."""
     dag, _ = render(source, manifest)
     for task in dag.tasks:
+        if type(task).__name__ == "EmptyOperator":  # an ephemeral staging model: nothing runs
+            continue
         assert task.vars == INTERVAL_VARS
         assert task.invocation_mode is InvocationMode.SUBPROCESS
         assert task.dbt_executable_path.endswith("/bin/dbt")
@@ -132,7 +160,7 @@ def test_the_shop_slice_holds_only_shop_nodes_and_their_tests(manifest):
     """shop's slice: its three nodes, tests touching them, parents of those tests; nothing else."""
     full = json.loads(manifest.read_text())
     piece = json.loads((slices_dir(manifest) / "source_shop.json").read_text())
-    shop = {"model.atlas.fact_orders", "model.atlas.fact_order_lines", "snapshot.atlas.dim_product"}
+    shop = SHOP_NODES
     built = {uid for uid, n in piece["nodes"].items() if n["resource_type"] in ("model", "snapshot")}
     tests = {uid: n for uid, n in piece["nodes"].items() if n["resource_type"] == "test"}
     assert {uid for uid in built if "source_shop" in piece["nodes"][uid]["tags"]} == shop
@@ -192,7 +220,8 @@ def test_stale_slices_are_ignored(manifest, tmp_path, monkeypatch):
     copy = unsplit_copy(manifest, tmp_path / "project")
     assert manifest_cli(["split", "--manifest", str(copy)]) == 0
     data = json.loads(copy.read_text())
-    data["nodes"]["model.atlas.fact_support_tickets"]["tags"] = []
+    for node in data["nodes"].values():
+        node["tags"] = [t for t in node.get("tags") or () if t != "source_support"]
     copy.write_text(json.dumps(data))
     slices = resolve_slices(copy)
     assert slices.directory.parent == tmp_path
@@ -342,10 +371,12 @@ def test_navigate_group_runs_in_a_dag(airflow_db, session_dirs, manifest, fresh_
 @pytest.mark.dbt
 @pytest.mark.slow
 def test_a_failing_dbt_test_fails_the_group(airflow_db, session_dirs, manifest, fresh_warehouse_dsn):
-    """An order status outside the accepted values fails fact_orders' test task and the run."""
+    """An order status outside shop.yaml's allowed values fails the orders' current-state tests: no fact loads."""
     fill_shop(fresh_warehouse_dsn, "lost")
     run, states = run_shop_dag(session_dirs, manifest, fresh_warehouse_dsn, "h6b_navigate_broken")
     assert run.state == "failed", states
-    assert states["navigate.fact_orders.run"] == "success"
-    assert states["navigate.fact_orders.test"] == "failed"
+    assert states["navigate.shop__orders.run"] == "success"
+    assert states["navigate.shop__orders.test"] == "failed"
+    assert states["navigate.fact_orders.run"] == "upstream_failed"
     assert states["navigate.fact_order_lines.run"] == "upstream_failed"
+    assert states["navigate.dim_product.test"] == "success"
