@@ -8,6 +8,8 @@ from typing import Any
 import pytest
 import yaml
 
+from atlas.config import parse_source
+from atlas.constants import ROOT
 from atlas.dbt.render import MODELS_DIR, SNAPSHOTS_DIR, render_source
 from atlas.dbt.rules import hashed_columns, is_masked, sql_literal, surrogate_key
 from atlas.exceptions import DbtProjectError
@@ -244,3 +246,13 @@ def test_sql_literals_double_their_quotes():
     """A literal never ends early, whatever the YAML value holds."""
     assert sql_literal("it's") == "'it''s'"
     assert re.fullmatch(r"'(?:[^']|'')*'", sql_literal("a'b''c\\"))
+
+
+def test_the_readme_example_generates_what_the_readme_says():
+    """README's "Adding a source" YAML validates and gives its current states and dim_member (member_key)."""
+    section = (ROOT / "README.md").read_text().split("## Adding a source", 1)[1]
+    example = yaml.safe_load(section.split("```yaml", 1)[1].split("```", 1)[0])
+    files = render_source(parse_source(example, "library.yaml"), origin="include/sources/library.yaml")
+    assert {f"{MODELS}/library__members.sql", f"{MODELS}/library__loans.sql"} <= set(files)
+    assert "'dbt_scd_id': 'member_key'" in files[f"{SNAPSHOTS}/dim_member.sql"]
+    assert "{{ mask_pii('\"email\"', 'EMAIL_ADDRESS') }}" in files[f"{MODELS}/stg_library__members.sql"]
