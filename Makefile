@@ -3,6 +3,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 PY_VERSION ?= 3.11
+TEST_WORKERS ?= $(shell nproc 2>/dev/null || echo 2)
 ROOT       := $(abspath .)
 VENV       := $(ROOT)/.venv
 DBT_VENV   := $(ROOT)/.venv-dbt
@@ -108,8 +109,8 @@ format: setup  ## apply ruff formatting and fixes
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-test: setup lint  ## setup + linters + the whole test suite
-	$(VENV)/bin/pytest
+test: setup lint  ## setup + linters + the whole test suite, in parallel (TEST_WORKERS, default: one per core)
+	$(VENV)/bin/pytest -n $(TEST_WORKERS) --dist loadfile
 
 bench: setup  ## run every benchmark under bench/
 	@for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
