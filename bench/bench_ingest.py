@@ -38,6 +38,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "plugins"), str(ROOT / "dags")]
 _TMP = Path(os.environ.get("ATLAS_BENCH_TMP") or tempfile.mkdtemp(prefix="atlas-bench-"))
 os.environ["ATLAS_BENCH_TMP"] = str(_TMP)  # the measured child process shares it
+os.environ["ATLAS_SOURCE_ROOT"] = str(_TMP)  # the files connector reads the generated CSV there
 os.environ.setdefault("AIRFLOW_HOME", str(_TMP / "airflow"))
 os.environ.setdefault("HOME", str(_TMP / "home"))
 os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")

@@ -9,7 +9,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from tests.fixtures.environment import OPENLINEAGE_NAMESPACE, isolate_process
+from tests.fixtures.environment import OPENLINEAGE_NAMESPACE, isolate_process, pytest_temp_root
 from tests.fixtures.postgres import (
     DSN_ENV,
     EMBEDDED_ENV,
@@ -127,6 +127,17 @@ def test_this_process_runs_in_a_disposable_home(session_dirs):
     assert conf.get("database", "sql_alchemy_conn") == f"sqlite:///{session_dirs.airflow_db}"
     assert not conf.getboolean("core", "load_examples")
     assert not conf.getboolean("core", "unit_test_mode")
+
+
+def test_files_sources_read_only_below_include_and_the_test_temp_folders(session_dirs, tmp_path):
+    """The session's source roots are include/, the session directory and pytest's temp root."""
+    from atlas.connectors.files.confine import source_roots
+    from atlas.constants import INCLUDE_DIR
+
+    roots = source_roots()
+    assert roots == [INCLUDE_DIR.resolve(), session_dirs.root.resolve(), pytest_temp_root()]
+    assert any(tmp_path.resolve().is_relative_to(root) for root in roots)
+    assert not any(Path(p).is_relative_to(root) for p in ("/etc", "/proc/self", "/tmp") for root in roots)
 
 
 def test_telemetry_is_off():

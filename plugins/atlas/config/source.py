@@ -16,6 +16,7 @@ from typing import Annotated, Any
 from pydantic import Field, StringConstraints, field_validator, model_validator
 
 from atlas.config.connectors import ConnectorConfig
+from atlas.config.patterns import postgres_regex_problem
 from atlas.config.types import (
     IDENTIFIER_PATTERN,
     Classification,
@@ -51,7 +52,11 @@ class Column(Model):
     required: bool = False
     """A missing or empty value quarantines the row."""
     pattern: str | None = None
-    """A regular expression (PostgreSQL ``~``) the text value must match."""
+    """A regular expression the text value must match, in PostgreSQL's dialect (``value ~
+    pattern``, an ARE). Checked on load: Python syntax PostgreSQL lacks (named groups ``(?P<n>…)``,
+    possessive quantifiers, atomic groups, conditionals, scoped or late ``(?i)``, counts over 255)
+    or reads differently (``\\b`` is a backspace there, ``{,n}`` literal text) is refused, and
+    Python's ``re`` must compile it too (atlas/config/patterns.py)."""
     min: float | dt.date | dt.datetime | None = None
     """Inclusive lower bound for numeric, date and timestamp columns."""
     max: float | dt.date | dt.datetime | None = None
@@ -82,6 +87,9 @@ class Column(Model):
     @classmethod
     def _pattern_compiles(cls, value: str | None) -> str | None:
         if value is not None:
+            problem = postgres_regex_problem(value)
+            if problem:
+                raise ValueError(f"not a PostgreSQL regular expression: {problem}")
             try:
                 re.compile(value)
             except re.error as exc:

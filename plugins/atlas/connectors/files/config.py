@@ -1,4 +1,9 @@
-"""Configuration of the files connector: the ``connector:`` section and where each entity's files are."""
+"""Configuration of the files connector: the ``connector:`` section and where each entity's files are.
+
+A local ``location`` must stay below the source roots (``$ATLAS_SOURCE_ROOT``, default
+``include/``) and a ``path`` below its location or bucket prefix; both are refused on load
+otherwise (``confine.py``), and checked again when the files are read.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +15,9 @@ from pydantic import Field, StringConstraints, field_validator
 
 from atlas.config.connectors import ConnectorConfig
 from atlas.config.source import Entity
+from atlas.config.templates import SAMPLE_END, SAMPLE_START, IntervalTemplate, render
 from atlas.config.types import ConnId
+from atlas.connectors.files.confine import location_problem, path_problem
 
 
 class FileFormat(StrEnum):
@@ -51,7 +58,10 @@ class FilesConnector(ConnectorConfig):
     format: FileFormat
     """``csv``, ``jsonl`` (one JSON object per line) or ``parquet``."""
     location: str
-    """A local folder (relative paths are relative to the project root) or ``s3://bucket/prefix``."""
+    """A local folder or ``s3://bucket/prefix``. A local folder is relative to the project root
+    unless absolute, and must lie below the source roots: ``$ATLAS_SOURCE_ROOT`` (folders separated
+    by ``:``, relative ones under the project root; default ``include/``), symlinks followed; a
+    ``..`` segment, or a folder (or symlink) leading out of the roots, is refused."""
     s3_conn_id: ConnId = "atlas_s3"
     """The ``aws`` connection used when ``location`` is an ``s3://`` URL."""
     select: FileSelection = FileSelection.PATH
@@ -65,6 +75,20 @@ class FilesConnector(ConnectorConfig):
     max_record_bytes: int = Field(default=MAX_RECORD_BYTES, ge=1024, le=1 << 30)
     """csv / jsonl: the largest record (a CSV record over several lines counts whole) that lands;
     a larger one is one reject naming this limit, with its first ``max_record_bytes`` bytes kept."""
+
+    @field_validator("location")
+    @classmethod
+    def _location_confined(cls, value: str) -> str:
+        if value.startswith("s3://"):
+            bucket, _, prefix = value.removeprefix("s3://").partition("/")
+            if not bucket:
+                raise ValueError("names no bucket: write s3://bucket or s3://bucket/prefix")
+            problem = "has a '..' segment in its prefix: remove it" if ".." in prefix.split("/") else None
+        else:
+            problem = location_problem(value)
+        if problem:
+            raise ValueError(problem)
+        return value
 
     @field_validator("encoding")
     @classmethod
@@ -88,13 +112,23 @@ class FilesConnector(ConnectorConfig):
 class FilesEntity(Entity):
     """An entity read from files."""
 
-    path: str
-    """A glob under the connector's location; with ``select: path`` it is formatted with the
-    interval, e.g. ``customers/{start:%Y-%m}/*.csv`` (``start``/``end`` are the interval bounds)."""
+    path: IntervalTemplate
+    """A glob below the connector's location (or bucket prefix); with ``select: path`` it is
+    formatted with the interval, e.g. ``customers/{start:%Y-%m}/*.csv``: only the fields
+    ``start`` and ``end`` (the interval bounds), each with an optional strftime format. A leading
+    ``/`` or a ``..`` segment is refused: a path never leaves its location."""
     on_missing: OnMissing | None = None
     """What an interval with no file, an empty file or a file without records (a CSV header only)
     means: ``fail``, ``warn`` or ``skip``; default ``fail`` with ``select: path`` (the path names
     the interval's file, so it must be there) and ``warn`` with ``select: modified``."""
+
+    @field_validator("path")
+    @classmethod
+    def _path_below_location(cls, value: str) -> str:
+        problem = path_problem(render(value, SAMPLE_START, SAMPLE_END))
+        if problem:
+            raise ValueError(problem)
+        return value
 
     def location(self) -> str:
         return self.path

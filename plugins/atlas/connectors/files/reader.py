@@ -1,9 +1,11 @@
 """Files connector: CSV, JSON lines and Parquet from a local folder or an S3 prefix.
 
 Files of an interval are chosen by ``select`` (see ``FileSelection``) and read in a sorted,
-deterministic order. Every file is streamed: memory stays flat whatever its size (an S3 object is
-read from its response body; a Parquet object, which needs random access, is spooled to a
-temporary file first). Records carry their origin as ``<file>:<line>`` (CSV, JSON lines) or
+deterministic order, and only from inside the location (``confine.py``): a local file that
+resolves out of it (a symlink to ``/etc/passwd``) or a key outside the bucket prefix fails the
+extract naming it, before anything is read. Every file is streamed: memory stays flat whatever
+its size (an S3 object is read from its response body; a Parquet object, which needs random
+access, is spooled to a temporary file first). Records carry their origin as ``<file>:<line>`` (CSV, JSON lines) or
 ``<file>#<row>`` (Parquet, 1-based); malformed lines become ``Reject``s and reading goes on.
 """
 
@@ -22,12 +24,13 @@ from typing import IO, Any
 import orjson
 
 from atlas.batches import Interval
+from atlas.config.templates import render
 from atlas.connectors.base import DEFAULT_CHUNK_ROWS, Chunk
 from atlas.connectors.fields import RecordFields, check_fields
 from atlas.connectors.files.config import FileFormat, FilesConnector, FileSelection, FilesEntity, OnMissing
+from atlas.connectors.files.confine import confined_file, confined_folder, open_confined, path_problem
 from atlas.connectors.files.csv_reader import CsvReader
 from atlas.connectors.files.lines import line_reject, read_blocks
-from atlas.constants import ROOT
 from atlas.exceptions import ConnectorError
 from atlas.jsonvalues import jsonable
 
@@ -43,7 +46,7 @@ class SourceFile:
     name: str
     """``<location>/<relative path>``: what record locations start with."""
     path: Path | None = None
-    """Local file, or None for an S3 object."""
+    """Local file (resolved: inside the resolved location), or None for an S3 object."""
     bucket: str | None = None
     key: str | None = None
 
@@ -99,9 +102,13 @@ class FilesSourceConnector:
         return Chunk()
 
     def _pattern(self, entity: FilesEntity, interval: Interval) -> str:
+        pattern = entity.path
         if self.config.select is FileSelection.PATH:
-            return entity.path.format(start=interval.start, end=interval.end)
-        return entity.path
+            pattern = render(pattern, interval.start, interval.end)
+        problem = path_problem(pattern)
+        if problem:
+            raise ConnectorError(f"{entity.name}: path {pattern!r} {problem}")
+        return pattern
 
     # --- listing ---------------------------------------------------------------------------
     def list_files(self, entity: FilesEntity, interval: Interval) -> list[SourceFile]:
@@ -113,20 +120,20 @@ class FilesSourceConnector:
         return self._list_local(pattern, bounds)
 
     def _list_local(self, pattern: str, bounds: tuple[dt.datetime, dt.datetime] | None) -> list[SourceFile]:
-        base = Path(self.config.location)
-        root = base if base.is_absolute() else ROOT / base
-        if not root.is_dir():
-            raise ConnectorError(f"files location {root} is not a directory: create it or fix 'location'")
+        folder = confined_folder(self.config.location)
+        if not folder.is_dir():
+            raise ConnectorError(f"files location {folder} is not a directory: create it or fix 'location'")
         found = []
-        for path in root.glob(pattern):
+        for path in folder.glob(pattern):
             if not path.is_file():
                 continue
+            name = f"{self.config.location.rstrip('/')}/{path.relative_to(folder).as_posix()}"
+            real = confined_file(path, folder, name)
             if bounds is not None:
-                modified = dt.datetime.fromtimestamp(path.stat().st_mtime, tz=dt.UTC)
+                modified = dt.datetime.fromtimestamp(real.stat().st_mtime, tz=dt.UTC)
                 if not bounds[0] <= modified < bounds[1]:
                     continue
-            relative = path.relative_to(root).as_posix()
-            found.append(SourceFile(name=f"{self.config.location.rstrip('/')}/{relative}", path=path))
+            found.append(SourceFile(name=name, path=real))
         return sorted(found, key=lambda f: f.name)
 
     def _list_s3(self, pattern: str, bounds: tuple[dt.datetime, dt.datetime] | None) -> list[SourceFile]:
@@ -140,6 +147,10 @@ class FilesSourceConnector:
             pages = client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix + literal)
             for page in pages:
                 for item in page.get("Contents", []):
+                    if not item["Key"].startswith(prefix):
+                        raise ConnectorError(
+                            f"s3://{bucket}/{item['Key']} lies outside the prefix {prefix!r}"
+                        )
                     relative = item["Key"][len(prefix) :]
                     if not matcher.fullmatch(relative):
                         continue
@@ -183,7 +194,7 @@ class FilesSourceConnector:
 
     def _open_binary(self, source: SourceFile) -> IO[bytes]:
         if source.path is not None:
-            return open(source.path, "rb", buffering=1 << 20)
+            return open_confined(source.path, confined_folder(self.config.location), source.name)
         try:
             body = self.s3_hook.get_key(source.key, source.bucket).get()["Body"]
         except Exception as exc:
@@ -227,7 +238,8 @@ class FilesSourceConnector:
         import pyarrow.parquet as pq
 
         if source.path is not None:
-            yield from _parquet_chunks(pq.ParquetFile(source.path), source.name, self.chunk_rows, entity)
+            with self._open_binary(source) as handle:
+                yield from _parquet_chunks(pq.ParquetFile(handle), source.name, self.chunk_rows, entity)
             return
         with tempfile.NamedTemporaryFile(prefix="atlas-", suffix=".parquet") as spool:
             try:

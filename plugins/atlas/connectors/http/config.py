@@ -9,6 +9,7 @@ from pydantic import Field
 
 from atlas.config.connectors import ConnectorConfig
 from atlas.config.source import Entity
+from atlas.config.templates import IntervalTemplate
 from atlas.config.types import ConnId
 
 
@@ -58,8 +59,9 @@ class HttpEntity(Entity):
     """The path under the connection's base URL, e.g. ``/api/tickets``."""
     records_path: str | None = None
     """Dotted path to the list of records in each response (``data.items``); none = the body."""
-    params: dict[str, str] = {}
-    """Query parameters, formatted with the interval (``{start:%Y-%m-%dT%H:%M:%SZ}``)."""
+    params: dict[str, IntervalTemplate] = {}
+    """Query parameters, each value formatted with the interval (``{start:%Y-%m-%dT%H:%M:%SZ}``):
+    only the fields ``start`` and ``end``, each with an optional strftime format."""
 
     def location(self) -> str:
         return self.endpoint

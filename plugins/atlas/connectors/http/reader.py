@@ -22,6 +22,7 @@ from urllib.parse import urlencode
 import orjson
 
 from atlas.batches import Interval
+from atlas.config.templates import render
 from atlas.connectors.base import DEFAULT_CHUNK_ROWS, Chunk, Reject
 from atlas.connectors.fields import RecordFields
 from atlas.connectors.http.config import HttpConnector, HttpEntity, Pagination
@@ -63,7 +64,7 @@ class HttpSourceConnector:
         """Yield the records of every page, in the order the API returns them."""
         session, base_url = self.session()
         url = f"{base_url.rstrip('/')}/{entity.endpoint.lstrip('/')}"
-        params = {k: v.format(start=interval.start, end=interval.end) for k, v in entity.params.items()}
+        params = {k: render(v, interval.start, interval.end) for k, v in entity.params.items()}
         chunk = Chunk()
         fields = RecordFields(entity, f"GET {url}")
         pages = 0

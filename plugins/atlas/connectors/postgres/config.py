@@ -19,9 +19,16 @@ class PostgresConnector(ConnectorConfig):
     type: Literal["postgres"] = "postgres"
     """This connector."""
     conn_id: ConnId
-    """The Airflow ``postgres`` connection of the source database (a read-only role is enough)."""
+    """The Airflow ``postgres`` connection of the source database. Its role should be read-only
+    (``pg_read_all_data``, or SELECT grants only): the extract runs in a ``READ ONLY``
+    transaction, but only the role's rights stop a query from calling ``pg_read_file`` or
+    ``dblink`` with them."""
     fetch_size: int = Field(default=10_000, ge=100, le=1_000_000)
     """Rows per server-side cursor fetch."""
+    statement_timeout_seconds: int = Field(default=3600, ge=1, le=86_400)
+    """PostgreSQL's ``statement_timeout`` for the extract: a statement (the cursor's first fetch,
+    which runs the query up to its first ``fetch_size`` rows, or any later fetch) that runs longer
+    is cancelled and fails the task."""
 
     def summary(self) -> str:
         return f"postgres: connection `{self.conn_id}`, rows by interval of a watermark column"

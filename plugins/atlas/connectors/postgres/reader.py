@@ -5,6 +5,11 @@ reads the same rows; no checkpoint of an earlier run moves the bounds); rows com
 then the entity key, through a server-side (named) cursor fetching ``fetch_size`` rows at a
 time, so memory stays flat. The session runs in UTC, so timestamps without time zone compare
 and print as UTC.
+
+The extract runs in a ``READ ONLY`` transaction (a query that writes fails, and cannot switch the
+transaction back) with the connector's ``statement_timeout_seconds`` as ``statement_timeout``.
+Neither stops a query from calling what the connection's role may call (``pg_read_file`` for a
+superuser): that role should be read-only. A failure is a ``ConnectorError`` naming the entity.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import logging
 from collections.abc import Iterator
 from typing import Any
 
+import psycopg
 from psycopg import sql
 
 from atlas.batches import Interval
@@ -46,7 +52,7 @@ class PostgresSourceConnector:
         except Exception as exc:
             raise ConnectorError(f"cannot connect to {self.config.conn_id}: {exc}") from exc
         try:
-            conn.execute("SET TIME ZONE 'UTC'")
+            self._begin_read_only(conn)
             with conn.cursor(name=f"atlas_{entity.name}") as cur:
                 cur.itersize = self.config.fetch_size
                 cur.execute(query, {"start": interval.start, "end": interval.end})
@@ -54,8 +60,45 @@ class PostgresSourceConnector:
                 notes = check_fields(names, entity, origin)
                 yield from self._chunks(cur, names, entity.watermark_column, origin, notes)
             conn.rollback()
+        except psycopg.Error as exc:
+            raise ConnectorError(self._failure(entity, origin, exc)) from exc
         finally:
             conn.close()
+
+    def _begin_read_only(self, conn: psycopg.Connection[Any]) -> None:
+        """Start the extract's transaction: READ ONLY, in UTC, with the statement timeout."""
+        conn.autocommit = False
+        conn.read_only = True  # psycopg opens every transaction with BEGIN READ ONLY
+        conn.execute("SET TIME ZONE 'UTC'")
+        timeout = f"{self.config.statement_timeout_seconds}s"
+        # A query runs after this SELECT took the snapshot, so it can no longer make the
+        # transaction read-write (set_config('transaction_read_only', 'off', ...) fails).
+        row = conn.execute(
+            "SELECT set_config('statement_timeout', %s, true), current_setting('transaction_read_only')",
+            (timeout,),
+        ).fetchone()
+        if row is None or row[1] != "on":
+            raise ConnectorError(f"{self.config.conn_id}: the extract's transaction is not read-only")
+
+    def _failure(self, entity: PostgresEntity, origin: str, exc: psycopg.Error) -> str:
+        """The message of a failed extract: the entity, the server's error, and what to do."""
+        what = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        hint = ""
+        if isinstance(exc, psycopg.errors.ReadOnlySqlTransaction) or "data-modifying" in what:
+            hint = "the query writes, and a source query may only read (the extract runs READ ONLY)"
+        elif isinstance(exc, psycopg.errors.QueryCanceled) and "statement timeout" in what:
+            hint = (
+                f"a statement ran longer than statement_timeout_seconds "
+                f"({self.config.statement_timeout_seconds} s): narrow the query, index "
+                f"{entity.watermark_column!r} or raise the limit"
+            )
+        elif isinstance(exc, psycopg.errors.InsufficientPrivilege):
+            hint = (
+                f"the role of connection {self.config.conn_id!r} may not do this; a source's role "
+                "should be read-only (pg_read_all_data, or SELECT grants only)"
+            )
+        message = f"{entity.name}: reading {origin} from {self.config.conn_id!r} failed: {what}"
+        return f"{message}; {hint}" if hint else message
 
     def _chunks(
         self, cur: Any, names: list[str], watermark_column: str, origin: str, notes: list[str]
