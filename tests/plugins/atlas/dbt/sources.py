@@ -48,7 +48,7 @@ def library(**entity_changes: Any) -> dict[str, Any]:
         "name": "library",
         "description": "The town library.",
         "start_date": "2026-01-01",
-        "connector": {"type": "files", "format": "csv", "location": "/tmp/library"},
+        "connector": {"type": "files", "format": "csv", "location": "include/sample_data/library"},
         "entities": [members, loans],
     }
 
