@@ -38,6 +38,6 @@ def run_source(source: str, day: dt.date, *, retries: int = 0) -> int:
             if sample and not SAMPLE_START <= day < SAMPLE_END:
                 print(
                     f"note: the sample data covers {SAMPLE_START} .. {SAMPLE_END - dt.timedelta(days=1)}; "
-                    f"{day} finds no data"
+                    f"{day} has none"
                 )
             return cli.main(["run", source, "--date", day.isoformat(), "--retries", str(retries)])
