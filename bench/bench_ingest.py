@@ -208,9 +208,8 @@ def main() -> None:
         child(args.child)
         return
 
-    from atlas_dev.embedded_pg import create_database, drop_database
-
     from atlas.migrations import migrate
+    from atlas_dev.embedded_pg import create_database, drop_database
 
     admin = "postgresql://postgres@127.0.0.1:5432/postgres"
     dsn = args.dsn or os.environ.get("AIRFLOW_CONN_ATLAS_WAREHOUSE")

@@ -6,10 +6,10 @@ import os
 import re
 
 import pytest
-from atlas_dev import demo
-from atlas_dev.run import serves_samples
 
 from atlas.constants import SOURCES_DIR
+from atlas_dev import demo
+from atlas_dev.run import serves_samples
 from tests.plugins.atlas.run_sources import (
     DAY,
     EXPECTED_COUNTS,

@@ -12,12 +12,12 @@ import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from atlas_dev.sample.crm import BROKEN_LINE_KINDS, generate_crm
 
 from atlas.batches import Interval
 from atlas.connectors.base import Chunk
 from atlas.connectors.files.config import FilesConnector, FilesEntity
 from atlas.connectors.files.reader import FilesSourceConnector
+from atlas_dev.sample.crm import BROKEN_LINE_KINDS, generate_crm
 
 HEADER = b"id,name,city\n"
 DAY = dt.datetime(2026, 1, 2, tzinfo=dt.UTC)

@@ -7,13 +7,13 @@ import json
 from collections.abc import Iterator
 
 import pytest
-from atlas_dev.sample.api import SupportApiServer
-from atlas_dev.sample.support import Ticket, generate_tickets
 
 from atlas.batches import Interval
 from atlas.connectors.http.config import HttpConnector, HttpEntity
 from atlas.connectors.http.reader import HttpSourceConnector
 from atlas.exceptions import ConnectorError
+from atlas_dev.sample.api import SupportApiServer
+from atlas_dev.sample.support import Ticket, generate_tickets
 
 START = dt.date(2026, 1, 1)
 DAY2 = Interval(dt.datetime(2026, 1, 2, tzinfo=dt.UTC), dt.datetime(2026, 1, 3, tzinfo=dt.UTC))

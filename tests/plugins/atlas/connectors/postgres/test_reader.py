@@ -10,8 +10,6 @@ from collections.abc import Iterator
 import orjson
 import psycopg
 import pytest
-from atlas_dev.embedded_pg import uri
-from atlas_dev.sample.shop import generate_shop
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 
@@ -19,6 +17,8 @@ from atlas.batches import Interval
 from atlas.connectors.postgres.config import PostgresConnector, PostgresEntity
 from atlas.connectors.postgres.reader import PostgresSourceConnector
 from atlas.exceptions import ConnectorError
+from atlas_dev.embedded_pg import uri
+from atlas_dev.sample.shop import generate_shop
 from tests.fixtures.postgres import PgServer
 
 START = dt.date(2026, 1, 1)
