@@ -84,6 +84,12 @@ lock:  ## re-resolve requirements*.txt into the lock files
 migrate: setup  ## apply sql/ migrations to the atlas_warehouse connection
 	$(PY) -m atlas.cli migrate
 
+# docker-compose.yaml defaults no secret: this writes them to .env. Needs no venv (python3 does),
+# so a machine with Docker only can run it before `docker compose up`.
+.PHONY: secrets
+secrets:  ## write .env for docker compose: a fresh Fernet key, JWT secret and passwords, mode 0600 (an existing .env is kept unless FORCE=1)
+	$(if $(wildcard $(PY)),$(PY),python3) -m atlas_dev.secrets $(if $(filter 1,$(FORCE)),--force)
+
 demo: setup  ## run the whole pipeline on the sample sources and print what happened
 	$(PY) -m atlas_dev demo
 

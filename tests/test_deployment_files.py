@@ -3,18 +3,23 @@
 Dockerfile, docker-compose.yaml, airflow_settings.yaml and the Astro project layout are read
 as text and YAML: the base image matches the pinned Airflow, the side venvs come from the lock
 files, every service Atlas needs is there, connection ids are the agreed ones and no value
-looks like a real secret.
+looks like a real secret. Compose defaults no secret (``${VAR:?message}``), ``make secrets``
+writes exactly those to a private ``.env`` that git and the image build ignore, and the pipeline
+reaches the warehouse as a login that is a member of ``atlas_write`` and nothing more.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
 import shlex
+import stat
+import subprocess
 import sys
 import tomllib
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import pytest
 import yaml
@@ -28,6 +33,22 @@ RUNTIME_TAG = re.compile(r"^(?P<airflow>\d+\.\d+)-(?P<patch>\d+)(?:-python-(?P<p
 """``<Airflow major.minor>-<Runtime patch>[-python-<X.Y>]``, e.g. ``3.3-2-python-3.11``."""
 CONNECTION_IDS = {"atlas_warehouse", "atlas_s3"}
 _DEFAULTED_VAR = re.compile(r"\$\{(?P<name>[A-Z0-9_]+):?-(?P<default>[^}]*)\}")
+_INTERPOLATION = re.compile(r"(?<!\$)\$\{(?P<name>[A-Za-z0-9_]+)(?P<op>:?[-?+])?(?P<arg>[^}]*)\}")
+"""Any compose ``${NAME}``, ``${NAME:-default}``, ``${NAME:?message}``… (``$${`` is a literal)."""
+_REQUIRED_VAR = re.compile(r"\$\{(?P<name>[A-Z0-9_]+):\?(?P<message>[^}]+)\}")
+"""``${NAME:?message}``: compose refuses to start while NAME is unset or empty."""
+_SECRET_NAME = re.compile(r"PASSWORD|SECRET|FERNET|TOKEN|_KEY\b|MINIO_ROOT_USER")
+"""Names of variables that hold a key, a password or a credential's user part."""
+PIPELINE_SERVICES = (
+    "airflow-api-server",
+    "airflow-scheduler",
+    "airflow-dag-processor",
+    "airflow-triggerer",
+    "airflow-worker",
+)
+"""The long-running Airflow services: every task reaches the warehouse from one of them."""
+MIGRATION_SERVICE = "airflow-init"
+"""The one-shot job that applies sql/ as the warehouse's owner."""
 _SECRET_PATTERNS = {
     "AWS access key id": re.compile(r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA)[A-Z0-9]{16}\b"),
     "40-character key (AWS secret style)": re.compile(r"(?<![\w/+=.-])[A-Za-z0-9/+]{40}(?![\w/+=.-])"),
@@ -100,9 +121,41 @@ def _with_defaults(value: str) -> str:
     return _DEFAULTED_VAR.sub(lambda m: m.group("default"), value)
 
 
-def _airflow_env() -> dict[str, str]:
-    """Environment shared by the Airflow services (the api-server's)."""
-    return {k: str(v) for k, v in _services()["airflow-api-server"]["environment"].items()}
+def _interpolated(value: str) -> str:
+    """A compose value as compose would pass it: defaults applied, a required NAME as ``<name>``."""
+    return _REQUIRED_VAR.sub(lambda m: m.group("name").lower(), _with_defaults(value))
+
+
+def _airflow_env(service: str = "airflow-api-server") -> dict[str, str]:
+    """Environment of an Airflow service (by default the api-server's)."""
+    return {k: str(v) for k, v in _services()[service]["environment"].items()}
+
+
+def _postgres_init() -> str:
+    """The postgres service's init script (``configs.postgres-init``), ``$$`` unescaped."""
+    return _compose()["configs"]["postgres-init"]["content"].replace("$$", "$")
+
+
+def _init_sql() -> list[str]:
+    """The SQL statements of the init script's psql here-document, comments dropped."""
+    body = _postgres_init().split("<<'SQL'\n", 1)[1].rsplit("\nSQL", 1)[0]
+    text = "\n".join(line for line in body.splitlines() if not line.lstrip().startswith("--"))
+    return [" ".join(statement.split()) for statement in text.split(";") if statement.strip()]
+
+
+def _created_roles() -> dict[str, str]:
+    """``{role: options}`` of every ``CREATE ROLE`` of the init script (options upper-cased)."""
+    roles = {}
+    for statement in _init_sql():
+        match = re.fullmatch(r"CREATE ROLE (\w+)\s*(.*)", statement, flags=re.IGNORECASE)
+        if match:
+            roles[match.group(1)] = match.group(2).upper()
+    return roles
+
+
+def _warehouse_login(service: str) -> str:
+    """The login an Airflow service's ``atlas_warehouse`` connection uses."""
+    return str(urlsplit(_interpolated(_airflow_env(service)["AIRFLOW_CONN_ATLAS_WAREHOUSE"])).username)
 
 
 def _command(service: dict) -> str:
@@ -244,8 +297,8 @@ def test_compose_airflow_runs_celery_and_reports_lineage_to_marquez():
 def test_compose_connections_point_at_the_compose_services():
     """atlas_warehouse reaches the compose PostgreSQL and atlas_s3 the compose MinIO."""
     env = _airflow_env()
-    warehouse = urlsplit(_with_defaults(env["AIRFLOW_CONN_ATLAS_WAREHOUSE"]))
-    s3 = json.loads(_with_defaults(env["AIRFLOW_CONN_ATLAS_S3"]))
+    warehouse = urlsplit(_interpolated(env["AIRFLOW_CONN_ATLAS_WAREHOUSE"]))
+    s3 = json.loads(_interpolated(env["AIRFLOW_CONN_ATLAS_S3"]))
     assert (warehouse.scheme, warehouse.hostname, warehouse.path) == ("postgresql", "postgres", "/atlas")
     assert s3["conn_type"] == "aws"
     assert urlsplit(s3["extra"]["endpoint_url"]).hostname == "minio"
@@ -288,27 +341,207 @@ def test_no_value_looks_like_a_real_secret(name):
     assert not found, f"{name} holds what looks like a secret: {found}"
 
 
-def test_compose_credentials_come_from_the_environment():
-    """Every compose password or secret is ``${VAR:-placeholder}``, never a bare literal."""
-    bare = []
+def test_compose_requires_every_secret_with_no_default():
+    """Every key, password and credential variable is ``${VAR:?message}``: unset, compose refuses to start."""
+    text = json.dumps(_compose())  # every value, no comment
+    defaulted = [
+        match.group(0)
+        for match in _INTERPOLATION.finditer(text)
+        if _SECRET_NAME.search(match["name"]) and (match["op"] != ":?" or not match["arg"].strip())
+    ]
+    env = _airflow_env()
+    assert not defaulted, f"give these no default, use ${{VAR:?message}}: {defaulted}"
+    for key in ("AIRFLOW__API_AUTH__JWT_SECRET", "AIRFLOW__CORE__FERNET_KEY"):
+        assert _REQUIRED_VAR.fullmatch(env[key]), key
+        assert "make secrets" in _REQUIRED_VAR.fullmatch(env[key])["message"], key
+
+
+def test_make_secrets_writes_every_variable_compose_requires():
+    """``python -m atlas_dev.secrets`` generates exactly the variables the compose file requires."""
+    from atlas_dev.secrets import NAMES
+
+    required = {m["name"] for m in _REQUIRED_VAR.finditer(json.dumps(_compose()))}
+    assert required == set(NAMES)
+    assert len(NAMES) == len(set(NAMES))
+
+
+def test_compose_holds_no_literal_password():
+    """No password, key or credential in compose is a literal: each is a required variable."""
+    required = re.compile(r"required\.[A-Z0-9_]+")
+    literal = []
     for service_name, service in _services().items():
         for key, value in (service.get("environment") or {}).items():
-            sensitive = any(word in key for word in ("PASSWORD", "SECRET", "FERNET_KEY"))
-            if sensitive and "${" not in str(value):
-                bare.append(f"{service_name}.{key}")
-    env = _airflow_env()
-    for key in ("AIRFLOW_CONN_ATLAS_WAREHOUSE", "AIRFLOW_CONN_ATLAS_S3"):
-        if "${" not in env[key]:
-            bare.append(key)
-    assert not bare
+            where = f"{service_name}.{key}"
+            # each ${NAME:?message} as one URL- and JSON-safe token, so what is left is literal
+            marked = _REQUIRED_VAR.sub(lambda m: f"required.{m['name']}", str(value))
+            if _SECRET_NAME.search(key) and not required.fullmatch(marked):
+                literal.append(where)
+            for url in re.findall(r"[a-z0-9+]+://[^\s\"']+", marked):
+                password = urlsplit(url).password
+                if password is not None and not required.fullmatch(unquote(password)):
+                    literal.append(f"{where}: password for {urlsplit(url).hostname}")
+            if key.startswith("AIRFLOW_CONN_") and marked.lstrip().startswith("{"):
+                connection = json.loads(marked)
+                for field in ("login", "password"):
+                    if field in connection and not required.fullmatch(connection[field]):
+                        literal.append(f"{where}: {field}")
+    assert not literal, f"read these from .env with ${{VAR:?message}}: {literal}"
 
 
-def test_airflow_settings_passwords_are_the_compose_placeholders():
-    """airflow_settings.yaml only repeats the local placeholder defaults of docker-compose.yaml."""
-    placeholders = {m["default"] for m in _DEFAULTED_VAR.finditer((ROOT / "docker-compose.yaml").read_text())}
+def test_postgres_init_takes_every_password_from_the_environment():
+    """The init script binds passwords as psql variables from required env vars, never as literals."""
+    script = _postgres_init()
+    bound = dict(re.findall(r"-v (\w+)=\"\$(\w+)\"", script))
+    used = set(re.findall(r"PASSWORD :'(\w+)'", script))
+    postgres_env = _services()["postgres"]["environment"]
+    assert not re.search(r"PASSWORD\s+(?!:')", script, flags=re.IGNORECASE), (
+        "a literal PASSWORD in the init script"
+    )
+    assert used
+    assert used <= set(bound)
+    for variable in (bound[name] for name in used):
+        assert _REQUIRED_VAR.fullmatch(str(postgres_env[variable])), variable
+    assert _services()["postgres"]["configs"][0]["target"].endswith(".sh")
+
+
+def test_pipeline_login_is_a_member_of_atlas_write_and_nothing_more():
+    """atlas_warehouse logs in as a role created LOGIN IN ROLE atlas_write: no CREATEROLE, SUPERUSER or ownership."""
+    login = _warehouse_login("airflow-scheduler")
+    roles = _created_roles()
+    statements = _init_sql()
+    options = roles[login]
+    assert {_warehouse_login(service) for service in PIPELINE_SERVICES} == {login}
+    assert re.search(r"\bLOGIN\b", options)
+    assert re.search(r"\bIN ROLE ([\w, ]+)", options).group(1).replace(" ", "").lower() == "atlas_write"
+    for power in ("SUPERUSER", "CREATEROLE", "CREATEDB", "REPLICATION", "BYPASSRLS", "ADMIN"):
+        assert not re.search(rf"\b{power}\b", options), power
+    owned = [s for s in statements if re.search(rf"\bOWNER (TO )?{login}\b", s, flags=re.IGNORECASE)]
+    granted = [s for s in statements if re.fullmatch(rf"GRANT .* TO {login}\b.*", s, flags=re.IGNORECASE)]
+    assert not owned, owned
+    assert not granted, granted
+    assert f"ALTER ROLE {login} SET role = 'atlas_write'" in statements
+
+
+def test_migrations_run_as_the_database_owner_not_the_pipeline():
+    """airflow-init migrates as the owner of database atlas; only it and postgres know that password."""
+    owner = _warehouse_login(MIGRATION_SERVICE)
+    options = _created_roles()[owner]
+    assert owner != _warehouse_login("airflow-scheduler")
+    assert f"CREATE DATABASE atlas OWNER {owner}" in _init_sql()
+    assert not re.search(r"\b(SUPERUSER|CREATEROLE)\b", options)
+    password = _REQUIRED_VAR.search(_airflow_env(MIGRATION_SERVICE)["AIRFLOW_CONN_ATLAS_WAREHOUSE"])["name"]
+    knowing = {name for name, service in _services().items() if password in json.dumps(service)}
+    assert knowing == {MIGRATION_SERVICE, "postgres"}
+
+
+def test_warehouse_group_roles_exist_before_the_logins_join_them():
+    """The init script creates atlas_read/write/admin NOLOGIN before any login is created IN ROLE them."""
+    order = [statement.split()[2] for statement in _init_sql() if statement.upper().startswith("CREATE ROLE")]
+    roles = _created_roles()
+    for group in ("atlas_read", "atlas_write", "atlas_admin"):
+        assert re.fullmatch(r"NOLOGIN", roles[group]), group
+    for login, options in roles.items():
+        joined = re.search(r"\bIN ROLE ([\w, ]+)", options)
+        for group in joined.group(1).replace(" ", "").lower().split(",") if joined else []:
+            assert order.index(group) < order.index(login), (login, group)
+
+
+def test_env_file_stays_out_of_git_and_the_image():
+    """``.env`` (and the temporary files beside it) are ignored by git and by the Docker build."""
+    ignored = subprocess.run(
+        ["git", "check-ignore", "--no-index", ".env", ".env.tmp"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    tracked = subprocess.run(
+        ["git", "ls-files", "--", ".env"], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert ignored.stdout.split() == [".env", ".env.tmp"]
+    assert tracked.stdout == ""
+    assert {".env", ".env.*"} <= set((ROOT / ".dockerignore").read_text().split())
+
+
+def _run_secrets(*args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "plugins")}
+    return subprocess.run(
+        [sys.executable, "-m", "atlas_dev.secrets", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+
+
+def _read_env(path: Path) -> dict[str, str]:
+    lines = [line for line in path.read_text().splitlines() if line and not line.startswith("#")]
+    return dict(line.split("=", 1) for line in lines)
+
+
+def test_make_secrets_writes_a_private_env_file_and_never_overwrites_it(tmp_path):
+    """``python -m atlas_dev.secrets`` writes a 0600 .env: a valid Fernet key, distinct random values; kept unless --force."""
+    from cryptography.fernet import Fernet
+
+    from atlas_dev.secrets import NAMES
+
+    env_file = tmp_path / ".env"
+    written = _run_secrets("--path", str(env_file))
+    values = _read_env(env_file)
+    secrets = {name: value for name, value in values.items() if name != "MINIO_ROOT_USER"}
+    token = Fernet(values["AIRFLOW_FERNET_KEY"].encode()).encrypt(b"atlas")
+    assert written.returncode == 0, written.stderr
+    assert stat.S_IMODE(env_file.stat().st_mode) == 0o600
+    assert list(values) == list(NAMES)
+    assert Fernet(values["AIRFLOW_FERNET_KEY"].encode()).decrypt(token) == b"atlas"
+    assert len(values["AIRFLOW_JWT_SECRET"]) >= 64
+    assert len(set(secrets.values())) == len(secrets), "two variables got the same value"
+    for name, value in secrets.items():
+        if name.endswith("_PASSWORD"):
+            assert re.fullmatch(r"[A-Za-z0-9]{32,}", value), name
+
+    refused = _run_secrets("--path", str(env_file))
+    assert refused.returncode != 0
+    assert "FORCE=1" in refused.stderr
+    assert _read_env(env_file) == values
+
+    replaced = _run_secrets("--path", str(env_file), "--force")
+    renewed = _read_env(env_file)
+    assert replaced.returncode == 0, replaced.stderr
+    assert stat.S_IMODE(env_file.stat().st_mode) == 0o600
+    assert list(renewed) == list(NAMES)
+    assert all(renewed[name] != values[name] for name in secrets)
+    assert sorted(path.name for path in tmp_path.iterdir()) == [".env"]
+
+
+@pytest.mark.parametrize(
+    ("force", "expected"),
+    [
+        pytest.param("", "-m atlas_dev.secrets", id="keeps"),
+        pytest.param("1", "-m atlas_dev.secrets --force", id="force"),
+    ],
+)
+def test_make_secrets_target_runs_the_generator(force, expected):
+    """``make secrets`` runs ``python -m atlas_dev.secrets``, with ``--force`` only for FORCE=1."""
+    dry_run = subprocess.run(
+        ["make", "--no-print-directory", "-n", "secrets", f"FORCE={force}"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    assert dry_run.stdout.rstrip().endswith(expected)
+
+
+def test_airflow_settings_hold_no_password_and_use_the_pipeline_login():
+    """airflow_settings.yaml sets no password and names the compose pipeline login for atlas_warehouse."""
     settings = yaml.safe_load((ROOT / "airflow_settings.yaml").read_text())
-    passwords = {conn.get("conn_password") for conn in settings["airflow"]["connections"]}
-    assert passwords - {None} <= placeholders
+    connections = {conn["conn_id"]: conn for conn in settings["airflow"]["connections"]}
+    assert not [conn_id for conn_id, conn in connections.items() if "conn_password" in conn]
+    assert connections["atlas_warehouse"]["conn_login"] == _warehouse_login("airflow-scheduler")
 
 
 def test_requirements_are_pinned_and_locked_at_the_same_versions():
