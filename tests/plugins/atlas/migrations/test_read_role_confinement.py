@@ -64,6 +64,7 @@ def test_the_pipeline_keeps_what_it_needs(fresh_warehouse_dsn: str, pg_server: P
             assert conn.execute("SELECT pg_try_advisory_xact_lock(hashtext('atlas.batch:x'))").fetchone() == (
                 True,
             )
+            conn.execute("DROP TABLE scratch")  # before the role is dropped: a backend ends asynchronously
     finally:
         with psycopg.connect(pg_server.admin_dsn, autocommit=True) as conn:
             conn.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(name)))
