@@ -1,23 +1,27 @@
 {#-
   Personal data in navigate is masked per its classification: the analyst role (atlas_read)
-  reads navigate only and never sees unmasked values. The masking itself lives in the warehouse
-  (`compliance.mask(value text, entity text)`, migration V002) so SQL and Python share it; the
-  entity is the column's `pii` hint from the source YAML (PERSON, EMAIL_ADDRESS, PHONE_NUMBER,
-  LOCATION, DATE_TIME ...). The result is text (a masked date of birth reads `1984-**-**`).
+  reads navigate only and never sees unmasked values. The masking itself lives in the warehouse,
+  in one function (`compliance.mask(value text, entity text, classification text)`, migration
+  V018): confidential values generalised (a date of birth to its decade, a postal code to its
+  first two characters) or redacted to `***`, restricted and special-category values withheld
+  (NULL). The entity is the column's `pii` hint from the source YAML (PERSON, EMAIL_ADDRESS,
+  POSTAL_CODE, DATE_TIME ...), `FREE_TEXT` for a `free_text` column. The result is text.
 -#}
-{% macro mask_pii(column, entity) -%}
-    compliance.mask(({{ column }})::text, '{{ entity | upper | replace("'", "") }}')
+{% macro mask_pii(column, entity, classification='confidential') -%}
+    compliance.mask(({{ column }})::text, '{{ entity | upper | replace("'", "") }}', '{{ classification | lower | replace("'", "") }}')
 {%- endmacro %}
 
 
 {#-
-  md5 of the business attributes, computed on the UNMASKED values so that a change hidden by the
-  mask (a new street, a new first name with the same initial) still creates a new SCD2 version.
-  A row constructor's text form keeps NULL and '' apart and never shifts values between
-  columns (unlike concat_ws, which skips NULLs).
+  Keyed hash (HMAC-SHA256, `pipeline.keyed_hash`, migration V017) of the business attributes,
+  computed on the UNMASKED values so that a change hidden by the mask (a new street, a new first
+  name) still creates a new SCD2 version. Keyed, because an unkeyed digest of the attributes lets
+  whoever reads navigate confirm a guessed identity; the key never leaves the database and the
+  read role may not call the function. A row constructor's text form keeps NULL and '' apart and
+  never shifts values between columns (unlike concat_ws, which skips NULLs).
 -#}
 {% macro change_hash(columns) -%}
-    md5(row({% for column in columns %}({{ column }})::text{% if not loop.last %}, {% endif %}{% endfor %})::text)
+    pipeline.keyed_hash(row({% for column in columns %}({{ column }})::text{% if not loop.last %}, {% endif %}{% endfor %})::text)
 {%- endmacro %}
 
 
@@ -25,10 +29,26 @@
   Post-hook of the SCD2 snapshots: `is_current` as a stored generated column. dbt snapshots have
   no such meta column; a generated column is always consistent with valid_to, and dbt snapshot
   keeps working on later runs because it builds its staging table from the snapshot query and
-  inserts only the staging columns (a column it does not know is left alone). IF NOT EXISTS makes
-  the hook a no-op after the first run.
+  inserts only the staging columns (a column it does not know is left alone). The catalog is
+  read first and the ALTER (ACCESS EXCLUSIVE on the table) is issued only when the column is
+  missing, i.e. on the run that creates the table: a normal run takes no lock an analyst's
+  SELECT would wait for.
 -#}
 {% macro add_is_current(relation) -%}
+    {%- if execute -%}
+        {%- set found = run_query(
+            "select 1 from pg_catalog.pg_attribute where attrelid = to_regclass("
+            ~ atlas_sql_literal(relation.include(database=false) | string)
+            ~ ") and attname = 'is_current' and not attisdropped") -%}
+        {%- if found | length == 0 -%}
     alter table {{ relation }}
         add column if not exists is_current boolean generated always as (valid_to is null) stored
+        {%- endif -%}
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#- A SQL string literal ('' doubled; standard_conforming_strings keeps backslashes literal), or null. -#}
+{% macro atlas_sql_literal(value) -%}
+    {%- if value is none -%}null{%- else -%}'{{ value | string | replace("'", "''") }}'{%- endif -%}
 {%- endmacro %}

@@ -6,6 +6,10 @@ masked, as masks collide and chart's primary key already guarantees it) and ``ac
 (``allowed_values`` as SQL literals; masked the same way on a masked column). An SCD2 snapshot is
 tested for consistent versions (``scd2_versions``), a unique version key and one current version
 per key. Sources carry no freshness: the YAML's ``quality`` section is not read yet.
+
+Every column of a current state and of a snapshot is listed with its description and meta
+(classification, PII hint, how it is masked), and the node's meta names its source, entity and
+owner: the ``register_columns`` post-hook writes them to the data dictionary.
 """
 
 from __future__ import annotations
@@ -16,11 +20,16 @@ from typing import Any
 from atlas.config import Column, Entity, SourceConfig
 from atlas.dbt.rules import (
     CHART_SOURCE,
+    LINEAGE_COLUMNS,
+    change_time,
+    column_meta,
     dimension_name,
     is_masked,
     jinja_text,
+    mask_entity,
     names,
     quoted,
+    snapshot_columns,
     sql_literal,
     surrogate_key,
 )
@@ -56,15 +65,18 @@ def models_properties(config: SourceConfig) -> dict[str, Any]:
                 "description": jinja_text(
                     f"{about} Staging (ephemeral): chart columns, personal ones masked."
                 ),
+                "config": {"meta": _node_meta(config, entity)},
+                "columns": [{"name": c.name, **_column_docs(c)} for c in entity.columns] + _lineage_columns(),
             }
         )
         current: dict[str, Any] = {
             "name": n.table,
             "description": jinja_text(f"{about} Current state, personal columns masked."),
+            "config": {"meta": _node_meta(config, entity)},
         }
         if len(entity.key) > 1 and not _key_masked(entity):
             current["data_tests"] = [_unique_test(_row_text(entity.key))]
-        current["columns"] = [_current_column(entity, c) for c in entity.columns]
+        current["columns"] = [_current_column(entity, c) for c in entity.columns] + _lineage_columns()
         models.append(current)
     return {"version": 2, "models": models}
 
@@ -99,8 +111,9 @@ def snapshots_properties(config: SourceConfig, entities: Iterable[Entity]) -> di
             {
                 "name": dimension,
                 "description": jinja_text(f"{about} SCD Type 2 history, personal columns masked."),
+                "config": {"meta": _node_meta(config, entity)},
                 "data_tests": tests,
-                "columns": columns,
+                "columns": _documented(columns, _snapshot_docs(config, entity)),
             }
         )
     return {"version": 2, "snapshots": snapshots}
@@ -118,9 +131,9 @@ def _current_column(entity: Entity, column: Column) -> dict[str, Any]:
     if entity.key == [column.name] and not is_masked(column):
         tests.append("unique")
     if column.allowed_values:
-        entity_literal = sql_literal(column.pii or "")
+        masked_as = f"{sql_literal(mask_entity(column))}, {sql_literal(str(column.classification))}"
         values = [
-            f"compliance.mask({sql_literal(v)}, {entity_literal})" if is_masked(column) else sql_literal(v)
+            f"compliance.mask({sql_literal(v)}, {masked_as})" if is_masked(column) else sql_literal(v)
             for v in column.allowed_values
         ]
         tests.append(
@@ -133,12 +146,43 @@ def _current_column(entity: Entity, column: Column) -> dict[str, Any]:
 
 
 def _column_docs(column: Column) -> dict[str, Any]:
-    """Description (when given), quoting, and the column's classification and PII hint as meta."""
+    """Description (when given), quoting, and the column's classification, PII hint and masking as meta."""
     docs: dict[str, Any] = {"description": jinja_text(column.description)} if column.description else {}
-    meta: dict[str, Any] = {"classification": str(column.classification), "masked": is_masked(column)}
-    if column.pii:
-        meta["pii"] = column.pii
-    return {**docs, "quote": True, "config": {"meta": meta}}
+    return {**docs, "quote": True, "config": {"meta": column_meta(column)}}
+
+
+def _system_column(name: str, description: str) -> dict[str, Any]:
+    """A column Atlas adds (lineage, SCD2): internal, never masked."""
+    meta = {"classification": "internal", "masked": False}
+    return {"name": name, "description": description, "quote": True, "config": {"meta": meta}}
+
+
+def _lineage_columns() -> list[dict[str, Any]]:
+    return [_system_column(name, text) for name, text in LINEAGE_COLUMNS.items()]
+
+
+def _snapshot_docs(config: SourceConfig, entity: Entity) -> list[dict[str, Any]]:
+    """Every column of the snapshot, documented: the YAML's (``updated_at`` renamed), lineage, SCD2."""
+    docs = []
+    for column in entity.columns:
+        if column.name == change_time(entity):
+            continue
+        docs.append({"name": column.name, **_column_docs(column)})
+    docs.append(_system_column("_batch_id", LINEAGE_COLUMNS["_batch_id"]))
+    docs += [_system_column(name, text) for name, text in snapshot_columns(config, entity).items()]
+    return docs
+
+
+def _documented(tested: list[dict[str, Any]], docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``docs`` with the tests of ``tested`` merged in by name (tested columns first, as listed)."""
+    by_name = {d["name"]: d for d in docs}
+    merged = [{**by_name.pop(t["name"], {}), **t} for t in tested]
+    return merged + list(by_name.values())
+
+
+def _node_meta(config: SourceConfig, entity: Entity) -> dict[str, str]:
+    """What the data dictionary says about a generated node: its source, entity and owner."""
+    return {"source_name": config.name, "entity_name": entity.name, "owner": config.owner}
 
 
 def _about(config: SourceConfig, entity: Entity) -> str:

@@ -14,6 +14,11 @@ the staging model reads chart and masks (:mod:`atlas.dbt.rules`): the current st
 snapshot and the hand-written facts select from it. The current state is a table rebuilt by each
 run, not a view: a view would call ``compliance.mask`` at query time with the reader's
 privileges, and the analyst role (``atlas_read``) may not use the ``compliance`` schema.
+
+Hooks: the current state and the snapshot register their columns in the data dictionary after
+they are built (``register_columns``); the snapshot first takes its advisory lock
+(``snapshot_lock``, an inside-transaction pre-hook: concurrent runs serialise) and adds
+``is_current`` on the run that creates it (``add_is_current``, a no-op afterwards).
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ from atlas.dbt.rules import (
     has_history,
     hashed_columns,
     is_masked,
+    mask_entity,
     names,
     quoted,
     surrogate_key,
@@ -44,6 +50,8 @@ MODELS_DIR = "models/generated"
 SNAPSHOTS_DIR = "snapshots/generated"
 GENERATED_DIRS = (MODELS_DIR, SNAPSHOTS_DIR)
 """Folders of the dbt project owned by the generator: everything in them is generated."""
+REGISTER_COLUMNS = "{{ register_columns(this) }}"
+"""Post-hook of the generated navigate tables: their columns into the data dictionary."""
 
 
 def render_source(config: SourceConfig, origin: str) -> dict[str, str]:
@@ -82,7 +90,8 @@ def current_sql(config: SourceConfig, entity: Entity) -> str:
     """The current state ``navigate.<s>__<e>``: a table of the staging model without the change hash."""
     n = names(config, entity)
     columns = [quoted(c.name) for c in entity.columns] + [quoted(c) for c in LINEAGE_COLUMNS]
-    return _model("table", n.tag, columns, f"{{{{ ref({_jinja_string(n.staging)}) }}}}")
+    relation = f"{{{{ ref({_jinja_string(n.staging)}) }}}}"
+    return _model("table", n.tag, columns, relation, post_hook=[REGISTER_COLUMNS])
 
 
 def snapshot_sql(config: SourceConfig, entity: Entity) -> str:
@@ -110,7 +119,8 @@ def snapshot_sql(config: SourceConfig, entity: Entity) -> str:
         "    check_cols=['change_hash'],\n"
         f"    tags={_jinja_value([n.tag])},\n"
         f"    snapshot_meta_column_names={{\n{meta_lines}    }},\n"
-        '    post_hook=["{{ add_is_current(this) }}"],\n'
+        '    pre_hook=["{{ snapshot_lock(this) }}"],\n'
+        f'    post_hook=["{{{{ add_is_current(this) }}}}", "{REGISTER_COLUMNS}"],\n'
         ") }}\n\n"
         f"select\n{_select_list(columns)}\n"
         f"from {{{{ ref({_jinja_string(n.staging)}) }}}}\n"
@@ -120,13 +130,20 @@ def snapshot_sql(config: SourceConfig, entity: Entity) -> str:
 
 
 def _mask(column: Column) -> str:
-    pii = _jinja_string(column.pii or "")
-    return f"{{{{ mask_pii({_jinja_string(quoted(column.name))}, {pii}) }}}} as {quoted(column.name)}"
+    arguments = ", ".join(
+        _jinja_string(a) for a in (quoted(column.name), mask_entity(column), str(column.classification))
+    )
+    return f"{{{{ mask_pii({arguments}) }}}} as {quoted(column.name)}"
 
 
-def _model(materialized: str, tag: str, columns: list[str], relation: str) -> str:
-    """A model selecting ``columns`` from ``relation``, configured with its materialization and tag."""
-    return f"{_config(materialized=materialized, tags=[tag])}\n\nselect\n{_select_list(columns)}\nfrom {relation}\n"
+def _model(
+    materialized: str, tag: str, columns: list[str], relation: str, post_hook: list[str] | None = None
+) -> str:
+    """A model selecting ``columns`` from ``relation``, configured with its materialization, tag and hooks."""
+    values: dict[str, str | list[str]] = {"materialized": materialized, "tags": [tag]}
+    if post_hook:
+        values["post_hook"] = post_hook
+    return f"{_config(**values)}\n\nselect\n{_select_list(columns)}\nfrom {relation}\n"
 
 
 def _config(**values: str | list[str]) -> str:
@@ -141,7 +158,7 @@ def _jinja_value(value: str | list[str]) -> str:
 
 
 def _jinja_string(value: str) -> str:
-    """A Jinja string literal of a validated name (no quote or backslash to escape)."""
+    """A Jinja string literal of a validated name or a hook of this module (no quote or backslash)."""
     if "'" in value or "\\" in value:
         raise ValueError(f"not a validated name: {value!r}")
     return f"'{value}'"

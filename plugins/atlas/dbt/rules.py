@@ -2,14 +2,21 @@
 
 Masking: a column is masked when its classification requires it (``confidential``,
 ``restricted``, ``special_category``: ``requires_masking`` of the seeded
-``compliance.classification_levels``; a ``pii`` column defaults to ``confidential``), with the
-warehouse function ``compliance.mask(value, <pii>)`` through the ``mask_pii`` macro; without a
-``pii`` hint the value is fully redacted.
+``compliance.classification_levels``; a ``pii`` or ``free_text`` column defaults to
+``confidential``), with the one warehouse rule ``compliance.mask(value, <entity>,
+<classification>)`` (sql/V018) through the ``mask_pii`` macro: ``confidential`` values are
+generalised or redacted by their ``pii`` hint, ``restricted`` and ``special_category`` ones
+withheld (NULL). A ``free_text`` column is masked as :data:`FREE_TEXT` whatever its hint.
 
 SCD2: a column named ``updated_at`` is the source's change time. It is left out of the change
-hash (md5 of the other non-key columns, unmasked, computed in the staging model as
-``_change_hash``) and kept in the snapshot as ``source_updated_at``. The snapshot's version key
-is named after the dimension (:func:`surrogate_key`).
+hash (``pipeline.keyed_hash``, HMAC-SHA256 under a key only the database holds, of the other
+non-key columns, unmasked, computed in the staging model as ``_change_hash``) and kept in the
+snapshot as ``source_updated_at``. The snapshot's version key is named after the dimension
+(:func:`surrogate_key`).
+
+Data dictionary: every column of a generated navigate table carries meta (:func:`column_meta`,
+:data:`LINEAGE_COLUMNS`, :func:`snapshot_columns`) that the ``register_columns`` post-hook writes
+to ``compliance.data_assets``, which ``navigate.data_dictionary`` shows the analyst.
 
 Identifiers come from validated configuration (lower-case snake case) and are double-quoted in
 SQL anyway (``order`` is a valid name); literals are quoted with :func:`sql_literal`, text dbt
@@ -19,6 +26,7 @@ renders as Jinja with :func:`jinja_text`.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from atlas.config import Classification, Column, Entity, History, SourceConfig
 from atlas.exceptions import DbtProjectError
@@ -31,11 +39,18 @@ MASKED_CLASSIFICATIONS = frozenset(
 """Classification levels whose columns are masked in navigate (``requires_masking`` in V011)."""
 CHANGE_TIME_COLUMN = "updated_at"
 """A column of this name is the source's change time: outside the change hash, ``source_updated_at``."""
-LINEAGE_COLUMNS = ("_raw_id", "_batch_id", "_interval_start", "_promoted_at")
-"""Chart lineage columns the staging model passes on. ``_record_key`` (the key values as text)
-and ``_payload_checksum`` (md5 of the whole unmasked record) are left out: navigate must not
-carry unmasked personal data, not even as a digest of the whole record."""
+LINEAGE_COLUMNS = {
+    "_raw_id": "Lineage: the explore.raw_data row this version of the record was promoted from.",
+    "_batch_id": "Lineage: the batch (source, entity, data interval) that promoted the record.",
+    "_interval_start": "Lineage: start of the data interval of that batch.",
+    "_promoted_at": "Lineage: when the record was promoted into chart.",
+}
+"""Chart lineage columns the staging model passes on, with their descriptions. ``_record_key``
+(the key values as text) and ``_payload_checksum`` (md5 of the whole unmasked record) are left
+out: navigate must not carry unmasked personal data, not even as a digest of the whole record."""
 CHANGE_HASH = "_change_hash"
+FREE_TEXT = "FREE_TEXT"
+"""The entity a ``free_text`` column is masked as: fully redacted, whatever its ``pii`` hint."""
 SNAPSHOT_META = {
     "dbt_valid_from": "valid_from",
     "dbt_valid_to": "valid_to",
@@ -88,6 +103,40 @@ def has_history(entity: Entity) -> bool:
 def is_masked(column: Column) -> bool:
     """Whether navigate shows the column masked (its classification requires masking)."""
     return column.classification in MASKED_CLASSIFICATIONS
+
+
+def mask_entity(column: Column) -> str:
+    """The entity ``compliance.mask`` masks the column as: :data:`FREE_TEXT` for free text, else its ``pii`` hint."""
+    return FREE_TEXT if column.free_text else (column.pii or "")
+
+
+def column_meta(column: Column) -> dict[str, Any]:
+    """The dbt meta of a YAML column: classification, masked, PII hint, free text, the entity it is masked as."""
+    meta: dict[str, Any] = {"classification": str(column.classification), "masked": is_masked(column)}
+    if column.pii:
+        meta["pii"] = column.pii
+    if column.free_text:
+        meta["free_text"] = True
+    if is_masked(column):
+        meta["masked_as"] = mask_entity(column)
+    return meta
+
+
+def snapshot_columns(config: SourceConfig, entity: Entity) -> dict[str, str]:
+    """The snapshot's own columns (besides the YAML's and ``_batch_id``) and their descriptions."""
+    dimension = dimension_name(config, entity)
+    columns = {
+        "change_hash": "Keyed hash (HMAC-SHA256, pipeline.keyed_hash) of the unmasked attributes: "
+        "a new value is a new version; nobody without the database's key can compute it.",
+        "valid_from": "When this version was first seen by a snapshot run.",
+        "valid_to": "When the next version replaced it; NULL for the current version.",
+        "snapshotted_at": "When the snapshot run that wrote this version ran.",
+        surrogate_key(dimension): "The version's surrogate key.",
+        "is_current": "Whether this is the key's current version (valid_to is null).",
+    }
+    if change_time(entity):
+        columns["source_updated_at"] = "The source's change time (updated_at) of this version."
+    return columns
 
 
 def change_time(entity: Entity) -> str | None:

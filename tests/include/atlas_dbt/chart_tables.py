@@ -124,10 +124,8 @@ def dbt_env(dsn: str) -> dict[str, str]:
     return env
 
 
-def run_dbt(
-    dsn: str, work_dir: Path, *args: str, dbt_vars: Mapping[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    """Run ``dbt <args>`` on the project against ``dsn``; target and logs go under ``work_dir``."""
+def dbt_command(work_dir: Path, *args: str, dbt_vars: Mapping[str, str] | None = None) -> list[str]:
+    """The command line of ``dbt <args>`` on the project; target and logs go under ``work_dir``."""
     project = dbt_project_dir()
     command = [
         str(dbt_executable()),
@@ -143,6 +141,14 @@ def run_dbt(
     ]
     if dbt_vars:
         command += ["--vars", json.dumps(dict(dbt_vars))]
+    return command
+
+
+def run_dbt(
+    dsn: str, work_dir: Path, *args: str, dbt_vars: Mapping[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run ``dbt <args>`` on the project against ``dsn``; target and logs go under ``work_dir``."""
+    command = dbt_command(work_dir, *args, dbt_vars=dbt_vars)
     result = subprocess.run(
         command, env=dbt_env(dsn), capture_output=True, text=True, timeout=300, check=False
     )

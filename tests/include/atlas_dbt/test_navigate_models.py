@@ -13,8 +13,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from atlas.dbt.project import DBT_PROJECT_DIR_ENV
-from atlas.dbt.rules import hashed_columns
+from atlas.dbt.rules import hashed_columns, is_masked, mask_entity
 from tests.fixtures.warehouse import clone_warehouse
 from tests.include.atlas_dbt.chart_tables import (
     create_chart_tables,
@@ -25,7 +24,6 @@ from tests.include.atlas_dbt.chart_tables import (
     run_dbt,
     sample_sources,
 )
-from tests.include.atlas_dbt.project import copy_project
 
 pytestmark = [pytest.mark.postgres, pytest.mark.dbt, pytest.mark.slow]
 
@@ -128,23 +126,6 @@ def build(dsn: str, work: Path, source: str, interval=None) -> None:
         dbt_vars=interval_vars(interval) if interval else None,
     )
     assert result.returncode == 0, result.stdout[-6000:]
-
-
-@pytest.fixture(scope="module", autouse=True)
-def sample_project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """The dbt project with the sample sources' generated models; every dbt run here uses it."""
-    project = copy_project(tmp_path_factory.mktemp("project") / "atlas_dbt")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv(DBT_PROJECT_DIR_ENV, str(project))
-        yield project
-
-
-@pytest.fixture
-def chart_dsn(fresh_warehouse_dsn: str) -> str:
-    """A migrated warehouse of this test with empty chart tables for crm, shop and support."""
-    with psycopg.connect(fresh_warehouse_dsn) as conn:
-        create_chart_tables(conn, SOURCES.values())
-    return fresh_warehouse_dsn
 
 
 @pytest.fixture(scope="module")
@@ -271,15 +252,15 @@ def test_a_run_processes_only_its_interval(chart_dsn, tmp_path):
     ],
 )
 def test_personal_data_is_masked_in_navigate(built_dsn, source, entity, relation, key):
-    """Every column with a pii hint in the YAML holds compliance.mask of the chart value."""
-    pii_columns = [c for c in SOURCES[source].entity(entity).columns if c.pii]
-    assert pii_columns
-    for column in pii_columns:
+    """Every column whose classification asks for it holds compliance.mask(chart value, entity, classification)."""
+    masked_columns = [c for c in SOURCES[source].entity(entity).columns if is_masked(c)]
+    assert masked_columns
+    for column in masked_columns:
         rows = query(
             built_dsn,
-            f"SELECT n.{column.name}, compliance.mask(c.{column.name}::text, %s), c.{column.name}::text "
+            f"SELECT n.{column.name}, compliance.mask(c.{column.name}::text, %s, %s), c.{column.name}::text "
             f"FROM {relation} AS n JOIN chart.{source}__{entity} AS c USING ({key})",
-            [column.pii],
+            [mask_entity(column), str(column.classification)],
         )
         assert rows
         for navigate_value, masked, raw in rows:
@@ -292,9 +273,9 @@ def test_personal_data_is_masked_in_navigate(built_dsn, source, entity, relation
     [pytest.param(s, e.name, id=f"{s}__{e.name}") for s in SOURCES for e in SOURCES[s].entities],
 )
 def test_current_states_show_chart_with_personal_data_masked(built_dsn, source, entity):
-    """Each entity's current state has every chart row once; a column without a pii hint equals chart exactly."""
+    """Each entity's current state has every chart row once; an unmasked column equals chart exactly."""
     config = SOURCES[source].entity(entity)
-    plain = [c.name for c in config.columns if not c.pii] + ["_batch_id", "_interval_start"]
+    plain = [c.name for c in config.columns if not is_masked(c)] + ["_batch_id", "_interval_start"]
     columns = ", ".join(plain)
     chart_rows = query(built_dsn, f"SELECT {columns} FROM chart.{source}__{entity} ORDER BY 1, 2")
     assert chart_rows
@@ -310,11 +291,8 @@ def test_current_states_show_chart_with_personal_data_masked(built_dsn, source, 
     assert not shown & {"_record_key", "_payload_checksum", "_change_hash"}, "unmasked data in a digest"
 
 
-def test_change_hash_is_the_md5_of_the_unmasked_attributes(built_dsn):
-    """dim_customer's change_hash is md5 of the row of chart attributes (key and updated_at left out).
-
-    The same expression the hand-written snapshot used: hashes of existing versions stay equal.
-    """
+def test_change_hash_is_the_keyed_hash_of_the_unmasked_attributes(built_dsn):
+    """dim_customer's change_hash is pipeline.keyed_hash of the row of chart attributes (key and updated_at left out)."""
     attributes = hashed_columns(SOURCES["crm"].entity("customers"))
     assert attributes == [
         "first_name", "last_name", "email", "phone", "street", "city", "postal_code", "country", "birth_date"
@@ -323,7 +301,7 @@ def test_change_hash_is_the_md5_of_the_unmasked_attributes(built_dsn):
     mismatched = query(
         built_dsn,
         f"SELECT d.customer_id FROM navigate.dim_customer AS d JOIN chart.crm__customers AS c USING (customer_id) "
-        f"WHERE d.change_hash IS DISTINCT FROM md5(row({row})::text)",
+        f"WHERE d.change_hash IS DISTINCT FROM pipeline.keyed_hash(row({row})::text)",
     )
     assert mismatched == []
     assert query(built_dsn, "SELECT count(*) FROM navigate.dim_customer") == [(2,)]

@@ -69,7 +69,7 @@ def test_allowed_values_of_a_masked_column_are_compared_masked():
     files = render_source(config(document), origin="library.yaml")
     full_name = current_columns(files, "library__members")["full_name"]
     assert data_tests(full_name)[1]["accepted_values"]["arguments"]["values"] == [
-        "compliance.mask('Ann', 'PERSON')"
+        "compliance.mask('Ann', 'PERSON', 'confidential')"
     ]
 
 
@@ -87,16 +87,24 @@ def test_a_composite_key_is_unique_as_a_row():
     ("column", "expression"),
     [
         pytest.param(
-            "full_name", "{{ mask_pii('\"full_name\"', 'PERSON') }} as \"full_name\"", id="pii-person"
+            "full_name",
+            "{{ mask_pii('\"full_name\"', 'PERSON', 'confidential') }} as \"full_name\"",
+            id="pii-person",
         ),
-        pytest.param("email", "{{ mask_pii('\"email\"', 'EMAIL_ADDRESS') }} as \"email\"", id="pii-email"),
-        pytest.param("notes", "{{ mask_pii('\"notes\"', '') }} as \"notes\"", id="restricted-no-hint"),
+        pytest.param(
+            "email",
+            "{{ mask_pii('\"email\"', 'EMAIL_ADDRESS', 'confidential') }} as \"email\"",
+            id="pii-email",
+        ),
+        pytest.param(
+            "notes", "{{ mask_pii('\"notes\"', '', 'restricted') }} as \"notes\"", id="restricted-no-hint"
+        ),
         pytest.param("nickname", '"nickname"', id="pii-but-public"),
         pytest.param("tier", '"tier"', id="internal"),
     ],
 )
 def test_staging_masks_by_classification_with_the_pii_hint(column, expression):
-    """A column is masked when its classification requires it, with compliance.mask(value, <pii>)."""
+    """A column is masked when its classification requires it: compliance.mask(value, <pii>, <classification>)."""
     assert f"    {expression},\n" in render()[f"{MODELS}/stg_library__members.sql"]
 
 
@@ -124,7 +132,8 @@ def test_scd2_generates_the_snapshot_named_by_dimension():
     assert "'dbt_scd_id': 'member_key'" in snapshot
     assert "'dbt_valid_from': 'valid_from'" in snapshot
     assert "'dbt_updated_at': 'snapshotted_at'" in snapshot
-    assert "{{ add_is_current(this) }}" in snapshot
+    assert 'pre_hook=["{{ snapshot_lock(this) }}"]' in snapshot
+    assert 'post_hook=["{{ add_is_current(this) }}", "{{ register_columns(this) }}"]' in snapshot
     assert "where {{ interval_filter('_interval_start') }}" in snapshot
     assert '"updated_at" as "source_updated_at"' in snapshot
     assert '"_change_hash" as "change_hash"' in snapshot
@@ -132,7 +141,7 @@ def test_scd2_generates_the_snapshot_named_by_dimension():
     tests = yaml.safe_load(files[f"{SNAPSHOTS}/_library__snapshots.yml"])["snapshots"][0]
     assert tests["name"] == "dim_member"
     assert tests["data_tests"] == ["scd2_versions"]
-    columns = {c["name"]: c["data_tests"] for c in tests["columns"]}
+    columns = {c["name"]: c.get("data_tests") for c in tests["columns"]}
     assert columns["member_key"] == ["unique", "not_null"]
     assert columns["member_id"] == ["not_null", {"unique": {"config": {"where": "valid_to is null"}}}]
 
@@ -183,6 +192,7 @@ def test_sources_document_types_and_personal_data_without_freshness():
         "classification": "confidential",
         "masked": True,
         "pii": "EMAIL_ADDRESS",
+        "masked_as": "EMAIL_ADDRESS",
     }
     assert "freshness" not in text
 
@@ -255,4 +265,62 @@ def test_the_readme_example_generates_what_the_readme_says():
     files = render_source(parse_source(example, "library.yaml"), origin="include/sources/library.yaml")
     assert {f"{MODELS}/library__members.sql", f"{MODELS}/library__loans.sql"} <= set(files)
     assert "'dbt_scd_id': 'member_key'" in files[f"{SNAPSHOTS}/dim_member.sql"]
-    assert "{{ mask_pii('\"email\"', 'EMAIL_ADDRESS') }}" in files[f"{MODELS}/stg_library__members.sql"]
+    assert (
+        "{{ mask_pii('\"email\"', 'EMAIL_ADDRESS', 'confidential') }}"
+        in files[f"{MODELS}/stg_library__members.sql"]
+    )
+
+
+@pytest.mark.parametrize(
+    ("changes", "classification", "expression"),
+    [
+        pytest.param({}, "confidential", "mask_pii('\"notes\"', 'FREE_TEXT', 'confidential')", id="raised"),
+        pytest.param(
+            {"pii": "DATE_TIME"},
+            "confidential",
+            "mask_pii('\"notes\"', 'FREE_TEXT', 'confidential')",
+            id="hint",
+        ),
+        pytest.param(
+            {"classification": "special_category"},
+            "special_category",
+            "mask_pii('\"notes\"', 'FREE_TEXT', 'special_category')",
+            id="special-category",
+        ),
+    ],
+)
+def test_free_text_is_fully_redacted_whatever_its_hint(changes, classification, expression):
+    """free_text: masked as FREE_TEXT (***), at least confidential, its pii hint kept as documentation."""
+    document = library()
+    document["entities"][0]["columns"][4] = {"name": "notes", "type": "text", "free_text": True, **changes}
+    files = render_source(config(document), origin="library.yaml")
+    assert f'{{{{ {expression} }}}} as "notes"' in files[f"{MODELS}/stg_library__members.sql"]
+    notes = current_columns(files, "library__members")["notes"]
+    assert notes["config"]["meta"]["classification"] == classification
+    assert notes["config"]["meta"]["masked_as"] == "FREE_TEXT"
+    assert notes["config"]["meta"]["free_text"] is True
+
+
+def test_every_column_of_the_navigate_tables_is_described_for_the_data_dictionary():
+    """Current state and snapshot list every column they have, with meta; the node names source, entity, owner."""
+    files = render(history="scd2", dimension="dim_member")
+    current = current_columns(files, "library__members")
+    assert list(current) == [
+        "member_id", "full_name", "email", "tier", "notes", "nickname", "updated_at",
+        "_raw_id", "_batch_id", "_interval_start", "_promoted_at",
+    ]  # fmt: skip
+    assert current["_raw_id"]["config"]["meta"] == {"classification": "internal", "masked": False}
+    assert "{{ register_columns(this) }}" in files[f"{MODELS}/library__members.sql"]
+    snapshot = yaml.safe_load(files[f"{SNAPSHOTS}/_library__snapshots.yml"])["snapshots"][0]
+    assert snapshot["config"]["meta"] == {
+        "source_name": "library",
+        "entity_name": "members",
+        "owner": "atlas",
+    }
+    assert {c["name"] for c in snapshot["columns"]} == {
+        "member_id", "full_name", "email", "tier", "notes", "nickname", "_batch_id", "change_hash",
+        "valid_from", "valid_to", "snapshotted_at", "member_key", "is_current", "source_updated_at",
+    }  # fmt: skip
+    assert all("classification" in c["config"]["meta"] for c in snapshot["columns"])
+    notes = next(c for c in snapshot["columns"] if c["name"] == "notes")
+    assert notes["config"]["meta"] == {"classification": "restricted", "masked": True, "masked_as": ""}

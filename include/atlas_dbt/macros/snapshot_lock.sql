@@ -1,0 +1,47 @@
+{#-
+  Concurrent runs of one snapshot serialise on a transaction-level advisory lock named after the
+  snapshot's relation (`navigate.dim_customer`), the way landing and promotion serialise on theirs
+  (atlas.hooks.locks): the generated snapshots take it in an inside-transaction pre-hook, so it is
+  held until the run's merge commits, and a second run then finds the first one's versions and
+  adds none. The wait is bounded by lock_timeout ($ATLAS_LOCK_TIMEOUT, default 10min), as for the
+  pipeline's other locks. Only the pipeline and admin roles may take advisory locks (sql/V016).
+-#}
+{% macro snapshot_lock(relation) -%}
+    {%- set timeout = env_var('ATLAS_LOCK_TIMEOUT', '10min') | trim -%}
+    {%- if not modules.re.match('^[0-9]+ ?(us|ms|s|min|h|d)?$', timeout) -%}
+        {{ exceptions.raise_compiler_error("ATLAS_LOCK_TIMEOUT is not a PostgreSQL interval like 30s or 10min: " ~ timeout) }}
+    {%- endif -%}
+    select set_config('lock_timeout', '{{ timeout }}', true),
+           pg_advisory_xact_lock(hashtext({{ atlas_sql_literal(relation.schema ~ '.' ~ relation.identifier) }}))
+{%- endmacro %}
+
+
+{#-
+  The first-run race: dbt decides whether a snapshot table exists (create it, or merge into it)
+  from its relation cache, filled when the run starts and before any pre-hook. Two first runs at
+  once would both plan a CREATE, and the second would fail on the first one's table. So when the
+  cache has no table for a snapshot, the lock is taken here, before that decision, and the
+  catalog is read again under it: a run that waited behind the one that created the table merges
+  into it like any later run. (dbt's own get_or_create_relation, otherwise unchanged.)
+-#}
+{% macro postgres__get_or_create_relation(database, schema, identifier, type) -%}
+    {%- set found = adapter.get_relation(database=database, schema=schema, identifier=identifier) -%}
+    {%- if found -%}
+        {%- do return([true, found]) -%}
+    {%- endif -%}
+    {%- set relation = api.Relation.create(database=database, schema=schema, identifier=identifier, type=type) -%}
+    {%- if execute and model is defined and model.get('resource_type') == 'snapshot' -%}
+        {%- call statement('atlas_snapshot_lock', auto_begin=true) -%}
+            {{ snapshot_lock(relation) }}
+        {%- endcall -%}
+        {%- call statement('atlas_snapshot_exists', fetch_result=true, auto_begin=true) -%}
+            select to_regclass({{ atlas_sql_literal(relation.include(database=false) | string) }}) is not null
+        {%- endcall -%}
+        {%- if load_result('atlas_snapshot_exists')['data'][0][0] -%}
+            {%- do log("snapshot " ~ relation ~ " was created by a concurrent run: merging into it", info=true) -%}
+            {%- do adapter.cache_added(relation) -%}
+            {%- do return([true, relation]) -%}
+        {%- endif -%}
+    {%- endif -%}
+    {%- do return([false, relation]) -%}
+{%- endmacro %}
