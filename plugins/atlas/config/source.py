@@ -64,10 +64,21 @@ class Column(Model):
     allowed_values: list[str] | None = None
     """The closed list of values the column may take (compared as text); also a dbt test."""
     pii: Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9_]*$")] | None = None
-    """Presidio entity type this column holds (``EMAIL_ADDRESS``, ``PHONE_NUMBER``, ``PERSON`` …):
-    the generated staging model masks it in ``navigate`` (``compliance.mask(value, <pii>)``)."""
+    """Presidio entity type this column holds (``EMAIL_ADDRESS``, ``PHONE_NUMBER``, ``PERSON``,
+    ``LOCATION``, ``DATE_TIME``, ``POSTAL_CODE`` …): with the classification it says how the
+    generated staging model masks it in ``navigate`` (``compliance.mask(value, <pii>,
+    <classification>)``, sql/V018): a ``confidential`` ``DATE_TIME`` shows its decade, a
+    ``POSTAL_CODE`` its first two characters, other entities ``***``."""
     classification: Classification = Classification.INTERNAL
-    """Classification level of the column; ``pii`` columns default to ``confidential``."""
+    """Classification level of the column; ``pii`` and ``free_text`` columns default to
+    ``confidential`` (masked: generalised or ``***``); ``restricted`` and ``special_category``
+    columns are withheld in ``navigate`` (always NULL)."""
+    free_text: bool = False
+    """The column holds free text (a ticket's subject or body, a note) that may name or describe
+    people anywhere in it. ``navigate`` shows it fully redacted (``***``, or NULL when
+    ``restricted`` / ``special_category``) whatever its ``pii`` hint, until the PII stage can
+    anonymise the text itself; a ``public`` or ``internal`` classification is raised to
+    ``confidential``."""
     description: str = ""
     """Shown in the DAG's docs and in the generated dbt sources."""
     trim: bool | None = None
@@ -119,6 +130,8 @@ class Column(Model):
             if inverted:
                 raise ConfigProblem(f"min {self.min} is greater than max {self.max}", at=("min",))
         if self.pii and self.classification is Classification.INTERNAL:
+            object.__setattr__(self, "classification", Classification.CONFIDENTIAL)
+        if self.free_text and self.classification in (Classification.PUBLIC, Classification.INTERNAL):
             object.__setattr__(self, "classification", Classification.CONFIDENTIAL)
         return self
 
