@@ -187,7 +187,11 @@ def test_scd2_history_is_built_from_the_yaml(library_run):
         "SELECT member_id, full_name, is_current, valid_to, library__members_key IS NOT NULL, "
         "change_hash IS NOT NULL, source_updated_at FROM navigate.library__members_history ORDER BY 1",
     )
-    assert [r[:4] for r in history] == [(1, "***", True, None), (2, "***", True, None), (3, "***", True, None)]
+    assert [r[:4] for r in history] == [
+        (1, "***", True, None),
+        (2, "***", True, None),
+        (3, "***", True, None),
+    ]
     assert all(r[4] and r[5] for r in history)
     assert history[0][6] == dt.datetime(2026, 1, 5, 8, tzinfo=dt.UTC)
 
