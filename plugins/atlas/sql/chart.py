@@ -197,6 +197,30 @@ def stage(
     constants).
     """
     params = _Params()
+    texts, casts, typed = _column_parts(entity, params)
+    rules: list[sql.Composable] = []
+    for col in entity.columns:
+        rules.extend(_column_rules(col, col.name in entity.key, params))
+    joins, reference_rules = _reference_parts(source, entity, params)
+    rules.extend(reference_rules)
+    create = "CREATE TEMPORARY TABLE {} ON COMMIT DROP" if retry else "CREATE UNLOGGED TABLE {}"
+    statement = load(
+        "stage",
+        create=sql.SQL(create).format(stage),
+        rows=load("retry_rows", candidates=RETRY_ROWS) if retry else load("batch_rows"),
+        typed_columns=_join(typed),
+        rules=_join(rules) if rules else sql.SQL("NULL"),
+        casts=_join(casts),
+        texts=_join(texts),
+        reference_joins=_join(joins, "\n  "),
+    )
+    return statement, params.values
+
+
+def _column_parts(
+    entity: Entity, params: _Params
+) -> tuple[list[sql.Composable], list[sql.Composable], list[sql.Composable]]:
+    """Per column: its text from the payload (level 1), its typed value (level 2), its staged name."""
     texts: list[sql.Composable] = []
     casts: list[sql.Composable] = []
     typed: list[sql.Composable] = []
@@ -224,11 +248,15 @@ def stage(
                 )
             )
         typed.append(sql.SQL("t.{}").format(sql.Identifier(col.name)))
+    return texts, casts, typed
 
-    rules: list[sql.Composable] = []
-    for col in entity.columns:
-        rules.extend(_column_rules(col, col.name in entity.key, params))
+
+def _reference_parts(
+    source: SourceConfig, entity: Entity, params: _Params
+) -> tuple[list[sql.Composable], list[sql.Composable]]:
+    """The LEFT JOINs of the referenced chart tables and the reference rules on them."""
     joins: list[sql.Composable] = []
+    rules: list[sql.Composable] = []
     for i, ref in enumerate(entity.references):
         if ref.entity == entity.name:
             continue  # checked against the staged rows afterwards: self_reference_checks()
@@ -250,18 +278,7 @@ def stage(
                 present, alias, sql.Identifier(target.key[0]), params.add(reference_rule(ref), "text")
             )
         )
-    create = "CREATE TEMPORARY TABLE {} ON COMMIT DROP" if retry else "CREATE UNLOGGED TABLE {}"
-    statement = load(
-        "stage",
-        create=sql.SQL(create).format(stage),
-        rows=load("retry_rows", candidates=RETRY_ROWS) if retry else load("batch_rows"),
-        typed_columns=_join(typed),
-        rules=_join(rules) if rules else sql.SQL("NULL"),
-        casts=_join(casts),
-        texts=_join(texts),
-        reference_joins=_join(joins, "\n  "),
-    )
-    return statement, params.values
+    return joins, rules
 
 
 def _normalised(raw: sql.Composable, *, trim: bool, empty_as_null: bool) -> sql.Composable:

@@ -249,9 +249,7 @@ class CsvReader:
         if len(state.chunk):
             yield state.chunk
 
-    def _parse_rows(  # noqa: C901 - one hot loop
-        self, state: _Parse, block: LineBlock
-    ) -> Generator[Chunk, None, tuple[str, int] | None]:
+    def _parse_rows(self, state: _Parse, block: LineBlock) -> Generator[Chunk, None, tuple[str, int] | None]:
         """The slow path, row by row; ``("carry" | "skip", index)`` of an open record, or None."""
         name, limit, lines = state.name, state.limit, block.lines
         count = len(lines)
@@ -277,25 +275,9 @@ class CsvReader:
                         rows_append(row)
                         lines_append(offset + line)
                     else:
-                        first = pos + prev
-                        if not row:
-                            pass  # a blank line (or the placeholder of an undecodable one)
-                        elif state.ncols < 0:
-                            state.set_header(row)
-                        elif len(row) != state.ncols:
-                            reason = f"row has {len(row)} fields, header has {state.ncols}"
-                            if line - prev > 1:
-                                reason = (
-                                    f"unterminated quoted field: the record starting here runs over "
-                                    f"{line - prev} lines into {len(row)} fields, header has {state.ncols}"
-                                )
-                            chunk.rejects.append(block.reject(name, first, reason))
-                            if line - prev > 1:
-                                restart = first + 1
-                                break
-                        else:
-                            rows_append(row)
-                            lines_append(block.number + first)
+                        if _odd_row(state, chunk, block, row, pos + prev, line - prev):
+                            restart = pos + prev + 1
+                            break
                         room = limit - len(chunk.rejects)
                     prev = line
                     if len(chunk.rows) >= room:
@@ -346,3 +328,28 @@ class CsvReader:
         if body and set(map(len, body)) != {ncols}:
             return None  # a wide, narrow or blank line
         return list(rows)
+
+
+def _odd_row(state: _Parse, chunk: CsvChunk, block: LineBlock, row: list[str], first: int, span: int) -> bool:
+    """A row off the fast line at ``block.lines[first]``, over ``span`` lines: a blank line, the
+    header, a record over several lines, or a reject. True when parsing must restart after its
+    first line (a quoted field that swallowed the lines after it)."""
+    if not row:
+        return False  # a blank line (or the placeholder of an undecodable one)
+    if state.ncols < 0:
+        state.set_header(row)
+        return False
+    if len(row) == state.ncols:
+        chunk.rows.append(row)
+        chunk.lines.append(block.number + first)
+        return False
+    if span == 1:
+        reason = f"row has {len(row)} fields, header has {state.ncols}"
+        chunk.rejects.append(block.reject(state.name, first, reason))
+        return False
+    reason = (
+        f"unterminated quoted field: the record starting here runs over {span} lines into "
+        f"{len(row)} fields, header has {state.ncols}"
+    )
+    chunk.rejects.append(block.reject(state.name, first, reason))
+    return True
