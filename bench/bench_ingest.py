@@ -8,8 +8,9 @@ migrates it, writes a CSV of N rows x 10 columns, then measures in the same run:
 a) the physical baseline: plain ``COPY explore.raw_data … FROM STDIN`` of a pre-rendered file of
    the same rows in raw_data's format (same table, same indexes; the client only streams bytes),
    and a plain ``COPY … (FORMAT csv)`` of the CSV into a 10-text-column table;
-b) Atlas: the files connector (or, while none exists, an equivalent csv-module reader) streaming
-   chunks into ``WarehouseHook.batch_writer``, in a child process whose peak RSS is reported.
+b) Atlas: the files connector (the header checked against the declared columns, BOM sniffing,
+   the CSV reader) streaming chunks into ``WarehouseHook.batch_writer``, in a child process whose
+   peak RSS is reported.
 
 With ``--repeat N`` the baseline/Atlas pair runs N times (each after a TRUNCATE + CHECKPOINT, the
 load average printed per run) and the median and best ratios are reported: the machine is shared.
