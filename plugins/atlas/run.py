@@ -63,8 +63,10 @@ def find_source(name: str, folder: Path | None = None) -> Path:
 def output_to(path: Path) -> Iterator[None]:
     """Send everything written to stdout and stderr (task logs included) to ``path``, appended.
 
-    Both the file descriptors (what Airflow's log handlers and subprocesses write to) and
-    ``sys.stdout`` / ``sys.stderr`` are redirected, so the console stays readable.
+    The file descriptors 1 and 2 are redirected (what ``sys.stdout`` / ``sys.stderr``, Airflow's
+    log handlers and subprocesses write to), so the console stays readable. The ``sys`` streams
+    themselves are left in place: Airflow's logging keeps a reference to the stream it found
+    when a run configured it, and one swapped for the file would be closed for the next run.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     sys.stdout.flush()
@@ -74,8 +76,7 @@ def output_to(path: Path) -> Iterator[None]:
         os.dup2(handle.fileno(), 1)
         os.dup2(handle.fileno(), 2)
         try:
-            with contextlib.redirect_stdout(handle), contextlib.redirect_stderr(handle):
-                yield
+            yield
         finally:
             sys.stdout.flush()
             sys.stderr.flush()
