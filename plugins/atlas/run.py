@@ -59,14 +59,19 @@ def find_source(name: str, folder: Path | None = None) -> Path:
     raise RunError(f"no source {name!r} in {folder} (sources there: {known})")
 
 
+_KEPT: list[object] = []
+"""The streams ``output_to`` gave ``sys.stdout`` / ``sys.stderr``: alive as long as the process, so
+a logger that kept one never writes to a closed file."""
+
+
 @contextlib.contextmanager
 def output_to(path: Path) -> Iterator[None]:
     """Send everything written to stdout and stderr (task logs included) to ``path``, appended.
 
-    The file descriptors 1 and 2 are redirected (what ``sys.stdout`` / ``sys.stderr``, Airflow's
-    log handlers and subprocesses write to), so the console stays readable. The ``sys`` streams
-    themselves are left in place: Airflow's logging keeps a reference to the stream it found
-    when a run configured it, and one swapped for the file would be closed for the next run.
+    The file descriptors 1 and 2 are redirected (what Airflow's log handlers and subprocesses
+    write to), and ``sys.stdout`` / ``sys.stderr`` write to those descriptors for the while. The
+    streams put there are never closed: Airflow's logging keeps the stream it found when a run
+    configured it, and writes to it in later runs too, where fds 1 and 2 point at their own file.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     sys.stdout.flush()
@@ -75,9 +80,15 @@ def output_to(path: Path) -> Iterator[None]:
     with path.open("a", encoding="utf-8") as handle:
         os.dup2(handle.fileno(), 1)
         os.dup2(handle.fileno(), 2)
+        out = open(1, "w", encoding="utf-8", errors="replace", closefd=False)  # noqa: SIM115 - kept open
+        err = open(2, "w", encoding="utf-8", errors="replace", closefd=False)  # noqa: SIM115 - kept open
+        _KEPT.extend((out, err))
         try:
-            yield
+            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+                yield
         finally:
+            out.flush()
+            err.flush()
             sys.stdout.flush()
             sys.stderr.flush()
             handle.flush()
