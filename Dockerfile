@@ -1,4 +1,4 @@
-# Atlas image: Astro Runtime + the pinned Airflow environment + the dbt and Soda side venvs.
+# Atlas image: Astro Runtime + the pinned Airflow environment (dbt included) + the Soda side venv.
 # Built by `astro dev start` / `astro deploy` or by `docker compose build` (docker-compose.yaml).
 #
 # Base image. Astro Runtime for Airflow 3 is published as astrocrpublic.azurecr.io/runtime
@@ -17,15 +17,13 @@ FROM astrocrpublic.azurecr.io/runtime:3.3-2-python-3.11
 COPY --chown=astro:0 . .
 RUN pip install --no-cache-dir -r requirements.txt -c requirements/airflow.lock
 
-# Side venvs: dbt-core 1.11 and soda-core 3.5 must not share Airflow's environment (their pins
-# have broken Airflow installs); Cosmos and the Soda tasks call them as subprocesses.
-RUN python -m venv /usr/local/airflow/.venv-dbt \
-    && /usr/local/airflow/.venv-dbt/bin/pip install --no-cache-dir -r requirements/dbt.lock
+# dbt-core 1.11 is in requirements.txt: Cosmos runs it in-process (InvocationMode.DBT_RUNNER).
+# Side venv: soda-core 3.5 must not share Airflow's environment (its pins have broken Airflow
+# installs); the Soda tasks call it as a subprocess.
 RUN python -m venv /usr/local/airflow/.venv-soda \
     && /usr/local/airflow/.venv-soda/bin/pip install --no-cache-dir -r requirements/soda.lock
 
-ENV ATLAS_DBT_EXECUTABLE=/usr/local/airflow/.venv-dbt/bin/dbt \
-    ATLAS_SODA_EXECUTABLE=/usr/local/airflow/.venv-soda/bin/soda \
+ENV ATLAS_SODA_EXECUTABLE=/usr/local/airflow/.venv-soda/bin/soda \
     AIRFLOW__COSMOS__ENABLE_TELEMETRY=False \
     SCARF_ANALYTICS=false \
     DO_NOT_TRACK=1
@@ -38,5 +36,5 @@ ENV ATLAS_DBT_EXECUTABLE=/usr/local/airflow/.venv-dbt/bin/dbt \
 # profiles.yml (include/atlas_dbt, owned by the dbt part of Atlas) must parse.
 RUN PYTHONPATH=plugins python -m atlas.dbt.generate \
     && cd include/atlas_dbt \
-    && "$ATLAS_DBT_EXECUTABLE" parse --profiles-dir . --target-path target \
+    && dbt parse --profiles-dir . --target-path target \
     && cd ../.. && PYTHONPATH=plugins python -m atlas.dbt.manifest split

@@ -6,11 +6,10 @@ PY_VERSION ?= 3.11
 TEST_WORKERS ?= $(shell nproc 2>/dev/null || echo 2)
 ROOT       := $(abspath .)
 VENV       := $(ROOT)/.venv
-DBT_VENV   := $(ROOT)/.venv-dbt
 SODA_VENV  := $(ROOT)/.venv-soda
 PY         := $(VENV)/bin/python
 STAMP      := $(ROOT)/.setup-stamp
-LOCKS      := requirements/airflow.lock requirements/dev.lock requirements/dbt.lock requirements/soda.lock
+LOCKS      := requirements/airflow.lock requirements/dev.lock requirements/soda.lock
 
 # Every make target runs with a disposable AIRFLOW_HOME and HOME so nothing leaks into ~/.
 export ATLAS_ROOT              := $(ROOT)
@@ -24,7 +23,6 @@ export AIRFLOW__CORE__PARALLELISM ?= 4
 export AIRFLOW__COSMOS__ENABLE_TELEMETRY := False
 export SCARF_ANALYTICS         := false
 export DO_NOT_TRACK            := 1
-export ATLAS_DBT_EXECUTABLE    ?= $(DBT_VENV)/bin/dbt
 export ATLAS_SODA_EXECUTABLE   ?= $(SODA_VENV)/bin/soda
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
@@ -48,8 +46,6 @@ $(STAMP): $(LOCKS)
 	@mkdir -p $(HOME) $(AIRFLOW_HOME)
 	uv venv -q --allow-existing -p $(PY_VERSION) $(VENV)
 	uv pip sync -q -p $(VENV)/bin/python requirements/airflow.lock requirements/dev.lock
-	uv venv -q --allow-existing -p $(PY_VERSION) $(DBT_VENV)
-	uv pip sync -q -p $(DBT_VENV)/bin/python requirements/dbt.lock
 	uv venv -q --allow-existing -p $(PY_VERSION) $(SODA_VENV)
 	uv pip sync -q -p $(SODA_VENV)/bin/python requirements/soda.lock
 	@touch $(STAMP)
@@ -65,7 +61,7 @@ $(GENERATED): $(STAMP) $(SOURCES_DIR) $(SOURCE_FILES) $(GENERATOR) $(GENERATED_F
 # The dbt manifest is built once here (dbt parse needs no database, ~3 s) so Cosmos renders
 # DAGs from it instead of running `dbt ls` at every parse; generation runs first.
 $(MANIFEST): $(STAMP) $(GENERATED) $(DBT_FILES)
-	cd $(DBT_PROJECT) && $(DBT_VENV)/bin/dbt parse --quiet --profiles-dir . --target-path target
+	cd $(DBT_PROJECT) && $(VENV)/bin/dbt parse --quiet --profiles-dir . --target-path target
 	@touch $(MANIFEST)
 
 # One small manifest per source, so each DAG's Cosmos group renders from its own slice.
@@ -78,7 +74,6 @@ setup: $(STAMP) $(GENERATED) $(MANIFEST) $(SLICES)  ## create the three venvs fr
 lock:  ## re-resolve requirements*.txt into the lock files
 	uv pip compile -q -p $(PY_VERSION) requirements.txt -o requirements/airflow.lock
 	uv pip compile -q -p $(PY_VERSION) requirements/dev.txt -c requirements/airflow.lock -o requirements/dev.lock
-	uv pip compile -q -p $(PY_VERSION) requirements/dbt.txt -o requirements/dbt.lock
 	uv pip compile -q -p $(PY_VERSION) requirements/soda.txt -o requirements/soda.lock
 
 migrate: setup  ## apply sql/ migrations to the atlas_warehouse connection
@@ -122,4 +117,4 @@ bench: setup  ## run every benchmark under bench/
 	@for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
 
 clean:  ## remove venvs and local state
-	rm -rf $(VENV) $(DBT_VENV) $(SODA_VENV) $(STAMP) .airflow .home .pytest_cache
+	rm -rf $(VENV) $(SODA_VENV) $(STAMP) .airflow .home .pytest_cache

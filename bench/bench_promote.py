@@ -10,7 +10,7 @@ A second run of the same batch (the idempotent re-run) is timed as well.
 Then the navigate step, on a real sample entity: as many CRM customers (11 columns, the rules of
 ``include/sources/crm.yaml``) are landed server-side, promoted to ``chart.crm__customers`` and
 snapshotted by the real dbt project into ``navigate.dim_customer`` (SCD2, masked PII) with dbt
-from ``.venv-dbt``; both steps print rows/s, and the dbt subprocess its peak RSS.
+as a subprocess; both steps print rows/s, and the dbt subprocess its peak RSS.
 """
 
 from __future__ import annotations

@@ -192,10 +192,7 @@ def test_base_image_python_matches_the_lock_files():
 
 @pytest.mark.parametrize(
     ("venv", "lock"),
-    [
-        pytest.param("/usr/local/airflow/.venv-dbt", "requirements/dbt.lock", id="dbt"),
-        pytest.param("/usr/local/airflow/.venv-soda", "requirements/soda.lock", id="soda"),
-    ],
+    [pytest.param("/usr/local/airflow/.venv-soda", "requirements/soda.lock", id="soda")],
 )
 def test_side_venvs_are_built_from_the_lock_files(venv, lock):
     """Each side venv is created and installed from its lock file, which exists."""
@@ -215,24 +212,24 @@ def test_airflow_requirements_are_installed_with_the_lock_as_constraints():
 def test_every_lock_file_the_dockerfile_names_exists():
     """A lock file referenced by the Dockerfile is one the repository has."""
     named = set(re.findall(r"requirements/[\w.-]+\.lock", " ".join(_instructions("RUN"))))
-    assert named == {"requirements/airflow.lock", "requirements/dbt.lock", "requirements/soda.lock"}
+    assert named == {"requirements/airflow.lock", "requirements/soda.lock"}
     assert all((ROOT / path).is_file() for path in named)
 
 
 def test_image_environment_points_into_the_side_venvs_and_disables_telemetry():
-    """The image sets the dbt and Soda executables and turns Cosmos telemetry off."""
+    """The image sets the Soda executable and turns Cosmos telemetry off; dbt is Airflow's own."""
     env = _dockerfile_env()
-    assert env["ATLAS_DBT_EXECUTABLE"] == "/usr/local/airflow/.venv-dbt/bin/dbt"
+    assert "ATLAS_DBT_EXECUTABLE" not in env
     assert env["ATLAS_SODA_EXECUTABLE"] == "/usr/local/airflow/.venv-soda/bin/soda"
     assert env["AIRFLOW__COSMOS__ENABLE_TELEMETRY"] == "False"
 
 
 def test_image_builds_the_dbt_manifest():
-    """The image runs ``dbt parse`` on include/atlas_dbt with the side venv's dbt."""
+    """The image runs ``dbt parse`` on include/atlas_dbt with the dbt installed with Airflow."""
     parse = [run for run in _instructions("RUN") if " parse " in f"{run} "]
     assert len(parse) == 1
     assert "cd include/atlas_dbt" in parse[0]
-    assert '"$ATLAS_DBT_EXECUTABLE" parse' in parse[0]
+    assert "&& dbt parse --profiles-dir . --target-path target" in parse[0]
 
 
 def _image(service: dict) -> str:
@@ -561,7 +558,7 @@ def test_astro_project_layout_is_complete():
     ignored = set((ROOT / ".dockerignore").read_text().split())
     assert config["project"]["name"] == "atlas"
     assert (ROOT / "packages.txt").is_file()
-    assert {".venv", ".venv-dbt", ".venv-soda", ".env", "airflow_settings.yaml", ".git"} <= ignored
+    assert {".venv", ".venv-soda", ".env", "airflow_settings.yaml", ".git"} <= ignored
 
 
 def test_airflow_plugin_loader_imports_nothing_that_shadows_a_module():

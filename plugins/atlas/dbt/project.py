@@ -1,10 +1,11 @@
 """Where the dbt project, its manifest and the dbt executable are.
 
-dbt runs from its own venv (``.venv-dbt``: dbt-core 1.11 cannot share Airflow's), so Cosmos
-invokes it as a subprocess. At setup the per-source models are generated from the source YAML
+dbt-core 1.11 is installed with Airflow (requirements.txt) and Cosmos runs it in-process
+(``InvocationMode.DBT_RUNNER``); the ``dbt`` executable next to the interpreter builds the
+manifest and runs dbt in tests. At setup the per-source models are generated from the source YAML
 files (:mod:`atlas.dbt.generate`), then the manifest is built once, without a database::
 
-    cd include/atlas_dbt && ../../.venv-dbt/bin/dbt parse --profiles-dir . --target-path target
+    cd include/atlas_dbt && ../../.venv/bin/dbt parse --profiles-dir . --target-path target
 
 and cut into one small manifest per source (:mod:`atlas.dbt.manifest`), from which DAGs
 render (``LoadMode.DBT_MANIFEST``): no ``dbt ls`` at DAG-parse time.
@@ -17,9 +18,10 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 from pathlib import Path
 
-from atlas.constants import DBT_PROJECT_DIR, ROOT
+from atlas.constants import DBT_PROJECT_DIR
 from atlas.exceptions import DbtProjectError
 
 log = logging.getLogger(__name__)
@@ -27,10 +29,10 @@ log = logging.getLogger(__name__)
 DBT_PROJECT_DIR_ENV = "ATLAS_DBT_PROJECT_DIR"
 """Environment variable naming the dbt project folder; default ``<repo>/include/atlas_dbt``."""
 DBT_EXECUTABLE_ENV = "ATLAS_DBT_EXECUTABLE"
-"""Environment variable naming the dbt executable; default ``<repo>/.venv-dbt/bin/dbt``."""
+"""Environment variable naming the dbt executable; default the ``dbt`` next to this interpreter."""
 PARSE_COMMAND = (
     "PYTHONPATH=plugins .venv/bin/python -m atlas.dbt.generate"
-    " && cd include/atlas_dbt && ../../.venv-dbt/bin/dbt parse --profiles-dir . --target-path target"
+    " && cd include/atlas_dbt && ../../.venv/bin/dbt parse --profiles-dir . --target-path target"
 )
 """What ``make setup`` runs to build the manifest (quoted in error messages): generate, then parse."""
 
@@ -47,8 +49,8 @@ def manifest_path() -> Path:
 
 
 def dbt_executable() -> Path:
-    """The dbt executable: ``$ATLAS_DBT_EXECUTABLE`` or ``<repo>/.venv-dbt/bin/dbt``."""
-    return Path(os.environ.get(DBT_EXECUTABLE_ENV) or ROOT / ".venv-dbt" / "bin" / "dbt")
+    """The dbt executable: ``$ATLAS_DBT_EXECUTABLE`` or the ``dbt`` installed next to this Python."""
+    return Path(os.environ.get(DBT_EXECUTABLE_ENV) or Path(sys.executable).parent / "dbt")
 
 
 def require_manifest(path: Path | None = None) -> Path:

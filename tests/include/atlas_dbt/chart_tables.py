@@ -2,7 +2,7 @@
 
 The chart tables are created here from the source YAML (typed columns, the lineage columns, a
 primary key on the entity key), the shape ``chart.<source>__<entity>`` has in the warehouse, so
-the dbt tests do not depend on the promotion code. dbt runs as a subprocess from ``.venv-dbt``
+the dbt tests do not depend on the promotion code. dbt runs as a subprocess (the ``dbt`` of ``.venv``)
 against the test's database, with its target and log paths in a temporary folder, on the project
 ``atlas.dbt.project.dbt_project_dir()`` names (tests point it at a generated copy, ``project.py``).
 """

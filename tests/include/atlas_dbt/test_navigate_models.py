@@ -1,4 +1,4 @@
-"""The navigate dbt project run for real (dbt from .venv-dbt) on chart tables filled here.
+"""The navigate dbt project run for real (dbt as a subprocess) on chart tables filled here.
 
 The project is a private copy with the models generated from the sample sources (``project.py``),
 so these tests never depend on what ``make setup`` last generated.
