@@ -1,12 +1,13 @@
 {#-
-  Concurrent runs of one snapshot serialise on a transaction-level advisory lock named after the
-  snapshot's relation (`navigate.dim_customer`), the way landing and promotion serialise on theirs
-  (atlas.hooks.locks): the generated snapshots take it in an inside-transaction pre-hook, so it is
-  held until the run's merge commits, and a second run then finds the first one's versions and
-  adds none. The wait is bounded by lock_timeout ($ATLAS_LOCK_TIMEOUT, default 10min), as for the
+  Concurrent runs of one navigate model or snapshot serialise on a transaction-level advisory lock
+  named after its relation (`navigate.dim_customer`), the way landing and promotion serialise on
+  theirs (atlas.hooks.locks): every model (dbt_project.yml) and generated snapshot takes it in an
+  inside-transaction pre-hook, so it is held until the run's table swap, insert or merge commits.
+  A second run then rebuilds the table after the first one (instead of failing on its temporary
+  table) or finds the first one's versions and adds none. The wait is bounded by lock_timeout ($ATLAS_LOCK_TIMEOUT, default 10min), as for the
   pipeline's other locks. Only the pipeline and admin roles may take advisory locks (sql/V016).
 -#}
-{% macro snapshot_lock(relation) -%}
+{% macro navigate_lock(relation) -%}
     {%- set timeout = env_var('ATLAS_LOCK_TIMEOUT', '10min') | trim -%}
     {%- if not modules.re.match('^[0-9]+ ?(us|ms|s|min|h|d)?$', timeout) -%}
         {{ exceptions.raise_compiler_error("ATLAS_LOCK_TIMEOUT is not a PostgreSQL interval like 30s or 10min: " ~ timeout) }}
@@ -31,8 +32,8 @@
     {%- endif -%}
     {%- set relation = api.Relation.create(database=database, schema=schema, identifier=identifier, type=type) -%}
     {%- if execute and model is defined and model.get('resource_type') == 'snapshot' -%}
-        {%- call statement('atlas_snapshot_lock', auto_begin=true) -%}
-            {{ snapshot_lock(relation) }}
+        {%- call statement('atlas_navigate_lock', auto_begin=true) -%}
+            {{ navigate_lock(relation) }}
         {%- endcall -%}
         {%- call statement('atlas_snapshot_exists', fetch_result=true, auto_begin=true) -%}
             select to_regclass({{ atlas_sql_literal(relation.include(database=false) | string) }}) is not null

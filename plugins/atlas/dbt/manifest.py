@@ -80,16 +80,19 @@ def source_tags(data: dict[str, Any]) -> dict[str, tuple[str, ...]]:
 def slice_manifest(data: dict[str, Any], tag: str) -> dict[str, Any]:
     """The part of a manifest Cosmos needs to render ``select=["tag:<tag>"]``.
 
-    Kept: every resource carrying ``tag``, every test depending on one of them (a test across
-    sources is kept in each source's slice, as Cosmos attaches it to both renders), the direct
-    parents of all those, and the exposures built on them.
+    Kept: every resource carrying ``tag`` (a test across sources carries the tag of the source
+    it is defined on, see :func:`check_cross_source_tests`), every test all of whose models and
+    snapshots carry it, the direct parents of all those, and the exposures built on them. A test
+    of another source's child on one of this source's models is not kept: the child's DAG runs it.
     """
     resources = {key: data.get(key) or {} for key in _RESOURCE_KEYS}
     everything = {uid: res for key in _RESOURCE_KEYS for uid, res in resources[key].items()}
     own = {uid for uid, res in everything.items() if tag in (res.get("tags") or ())}
     kept = set(own)
     for uid, res in everything.items():
-        if res.get("resource_type") in ("test", "exposure") and own & set(_parents(res)):
+        if (res.get("resource_type") == "exposure" and own & set(_parents(res))) or (
+            res.get("resource_type") == "test" and own >= set(_built_parents(res, everything)) != set()
+        ):
             kept.add(uid)
     kept |= {parent for uid in list(kept) for parent in _parents(everything[uid]) if parent in everything}
     sliced: dict[str, Any] = {"metadata": data.get("metadata", {})}
@@ -105,6 +108,46 @@ def slice_manifest(data: dict[str, Any], tag: str) -> dict[str, Any]:
     return sliced
 
 
+def check_cross_source_tests(data: dict[str, Any]) -> None:
+    """Every test on two sources' models carries the tag of the source of the model it is defined on.
+
+    The tag is what selects the test (``dbt build --select tag:source_<name>`` with cautious
+    indirect selection leaves out a test whose parents are not all selected): untagged, it would
+    run in no DAG; tagged with the parent's source, it would make that source's DAG check a child
+    it does not build. Raises :class:`~atlas.exceptions.DbtProjectError` naming the test, its
+    file and the tag to add.
+    """
+    nodes = data.get("nodes") or {}
+    problems = []
+    for _, node in sorted(nodes.items()):
+        if node.get("resource_type") != "test":
+            continue
+        sources = {_source_tag(nodes[p]) for p in _built_parents(node, nodes)} - {None}
+        if len(sources) < 2:
+            continue
+        child = nodes.get(node.get("attached_node") or "")
+        want = _source_tag(child) if child else None
+        tags = {t for t in node.get("tags") or () if t.startswith(TAG_PREFIX)}
+        if want is None or tags != {want}:
+            problems.append(
+                f"{node.get('original_file_path')}: test {node.get('name')} spans {', '.join(sorted(sources))}: "
+                f"give it `config: {{tags: [{want or 'source_<child>'}]}}` (the source of the model it is "
+                f"defined on, whose DAG runs it), it has {sorted(tags) or 'none'}"
+            )
+    if problems:
+        raise DbtProjectError("tests across sources without their child's tag:\n" + "\n".join(problems))
+
+
+def _source_tag(node: dict[str, Any]) -> str | None:
+    tags = [t for t in node.get("tags") or () if t.startswith(TAG_PREFIX)]
+    return tags[0] if len(tags) == 1 else None
+
+
+def _built_parents(resource: dict[str, Any], everything: dict[str, Any]) -> list[str]:
+    """The models and snapshots ``resource`` depends on."""
+    return [p for p in _parents(resource) if (everything.get(p) or {}).get("resource_type") in RENDERED_TYPES]
+
+
 def _parents(resource: dict[str, Any]) -> list[str]:
     return (resource.get("depends_on") or {}).get("nodes") or []
 
@@ -115,6 +158,7 @@ def write_slices(data: dict[str, Any], out_dir: Path, digest: str) -> dict[str, 
     Slices of tags gone from the manifest are removed; the index is written last, so a reader
     that finds an index matching the manifest finds its slices complete.
     """
+    check_cross_source_tests(data)
     out_dir.mkdir(parents=True, exist_ok=True)
     tags = source_tags(data)
     written: dict[str, Path] = {}

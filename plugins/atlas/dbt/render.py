@@ -17,7 +17,7 @@ privileges, and the analyst role (``atlas_read``) may not use the ``compliance``
 
 Hooks: the current state and the snapshot register their columns in the data dictionary after
 they are built (``register_columns``); the snapshot first takes its advisory lock
-(``snapshot_lock``, an inside-transaction pre-hook: concurrent runs serialise) and adds
+(``navigate_lock``, an inside-transaction pre-hook: concurrent runs serialise) and adds
 ``is_current`` on the run that creates it (``add_is_current``, a no-op afterwards).
 """
 
@@ -119,7 +119,7 @@ def snapshot_sql(config: SourceConfig, entity: Entity) -> str:
         "    check_cols=['change_hash'],\n"
         f"    tags={_jinja_value([n.tag])},\n"
         f"    snapshot_meta_column_names={{\n{meta_lines}    }},\n"
-        '    pre_hook=["{{ snapshot_lock(this) }}"],\n'
+        '    pre_hook=["{{ navigate_lock(this) }}"],\n'
         f'    post_hook=["{{{{ add_is_current(this) }}}}", "{REGISTER_COLUMNS}"],\n'
         ") }}\n\n"
         f"select\n{_select_list(columns)}\n"

@@ -3,9 +3,14 @@
 Every model and snapshot of ``include/atlas_dbt`` carries the tag ``source_<name>``; a source's
 DAG renders only its own nodes (``select=["tag:source_<name>"]``) from its slice of the manifest
 built at setup (``LoadMode.DBT_MANIFEST``: no ``dbt ls`` at DAG-parse time; one small manifest per
-source, :mod:`atlas.dbt.manifest`, so parsing N source DAGs does not cost N full manifests). dbt lives in its own venv,
-so Cosmos invokes it as a subprocess. Tests run after each model (``TestBehavior.AFTER_EACH``):
-a failing test at severity error fails its test task and so the DAG run. Each task passes the
+source, :mod:`atlas.dbt.manifest`, so parsing N source DAGs does not cost N full manifests).
+
+The group runs in ``ExecutionMode.WATCHER``: the task ``dbt_producer_watcher`` runs one
+``dbt build --select tag:source_<name> --indirect-selection cautious`` in-process
+(``InvocationMode.DBT_RUNNER``: dbt is installed with Airflow), and each model, snapshot and test
+(``TestBehavior.AFTER_EACH``) is a sensor task that succeeds or fails as dbt reports its node, so
+the UI still shows every node while dbt starts once per source interval (docs/design.md has the
+figures). A failing test at severity error fails its task and so the DAG run. The build gets the
 run's data interval as the dbt vars ``interval_start`` / ``interval_end``.
 
 The warehouse connection is ``atlas_warehouse``. Cosmos's ``PostgresUserPasswordProfileMapping``
@@ -16,27 +21,33 @@ password through instead, and behaves exactly like its parent when a password is
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import airflow  # noqa: F401  - imported before cosmos: cosmos first would hit a circular import (1.15)
+from airflow.sdk import TriggerRule
 from cosmos import (
     DbtTaskGroup,
     ExecutionConfig,
+    ExecutionMode,
     InvocationMode,
     LoadMode,
     ProfileConfig,
     ProjectConfig,
     RenderConfig,
     TestBehavior,
+    TestIndirectSelection,
 )
+from cosmos.operators._watcher.base import BaseConsumerSensor
+from cosmos.operators.watcher import DbtProducerWatcherOperator
 from cosmos.profiles import PostgresUserPasswordProfileMapping
 
 from atlas.config import SourceConfig
 from atlas.constants import WAREHOUSE_CONN_ID, Schema
 from atlas.dbt.manifest import resolve_slices
-from atlas.dbt.project import dbt_executable, dbt_project_dir
+from atlas.dbt.project import dbt_project_dir
 
 if TYPE_CHECKING:
     from airflow.sdk import DAG
@@ -80,8 +91,7 @@ def render_navigate_group(
     tag: str, *, dag: DAG, manifest: Path, group_id: str = NAVIGATE_GROUP_ID
 ) -> DbtTaskGroup:
     """The Cosmos group of the nodes tagged ``tag``, rendered from ``manifest`` as given (full or slice)."""
-    executable = str(dbt_executable())
-    return DbtTaskGroup(
+    group = DbtTaskGroup(
         group_id=group_id,
         dag=dag,
         project_config=ProjectConfig(dbt_project_path=dbt_project_dir(), manifest_path=manifest),
@@ -94,11 +104,11 @@ def render_navigate_group(
             load_method=LoadMode.DBT_MANIFEST,
             select=[f"tag:{tag}"],
             test_behavior=TestBehavior.AFTER_EACH,
-            # a test on two models (an order line's product) runs once, after both: attached to
-            # one parent it would run before the other is built (and fail on a first run)
-            should_detach_multiple_parents_tests=True,
-            dbt_executable_path=executable,
-            invocation_mode=InvocationMode.SUBPROCESS,
+            # a test on two models (an order line's product) counts in both models' test tasks:
+            # dbt runs it once, after both are built, and every node task reads the result after
+            # the build. (Cosmos 1.15's task of a detached test never gets a result in WATCHER.)
+            should_detach_multiple_parents_tests=False,
+            invocation_mode=InvocationMode.DBT_RUNNER,
             # No per-model Assets (this RenderConfig field overrides operator_args): Cosmos builds
             # each from the connection's host, and a Unix-socket host (``/run/postgresql``) gives
             # ``postgres:///…``, which Airflow's postgres asset sanitizer rejects, failing the
@@ -107,11 +117,66 @@ def render_navigate_group(
             emit_datasets=False,
         ),
         execution_config=ExecutionConfig(
-            dbt_executable_path=executable,
-            invocation_mode=InvocationMode.SUBPROCESS,
+            execution_mode=ExecutionMode.WATCHER,
+            invocation_mode=InvocationMode.DBT_RUNNER,
+            # a test of two sources' models is tagged with the child's source (models/navigate/
+            # schema.yml, checked by atlas.dbt.manifest): only the DAG building the child selects
+            # it, never the parent's. The producer runs the build; the test tasks' retries too.
+            test_indirect_selection=TestIndirectSelection.CAUTIOUS,
+            setup_operator_args={"indirect_selection": TestIndirectSelection.CAUTIOUS.value},
         ),
         operator_args={"vars": dict(INTERVAL_VARS), "install_deps": False},
     )
+    watch_after_the_build(group)
+    count_tests_once(group, manifest)
+    return group
+
+
+def count_tests_once(group: DbtTaskGroup, manifest: Path) -> None:
+    """A test on two models counts in the test task of the model it is defined on only.
+
+    Cosmos lists it under both parents (``tests_per_model``), so a product dimension's test task
+    would fail when the order lines' check of their product did not run because the order lines
+    failed. Each model's test task then reports that model's own tests.
+    """
+    nodes = json.loads(manifest.read_text()).get("nodes", {})
+    producer = next(task for task in group.iter_tasks() if isinstance(task, DbtProducerWatcherOperator))
+    producer.tests_per_model = {
+        model: [test for test in tests if nodes.get(test, {}).get("attached_node") in (None, model)]
+        for model, tests in producer.tests_per_model.items()
+    }
+
+
+CONSUMER_POKE_SECONDS = 2
+"""How long a node's task waits between two looks for its node's result (poke mode)."""
+CONSUMER_TIMEOUT_SECONDS = 120
+"""A node's task starts after the build, so its result is there at once; missing after this, it fails."""
+
+
+def watch_after_the_build(group: DbtTaskGroup) -> None:
+    """Start the node tasks once the build (the producer) is done, and let them poke, never defer.
+
+    Cosmos starts a task group's node tasks alongside the producer and has them wait for it in the
+    triggerer (or by rescheduling). ``dag.test()`` (``make run``, ``make demo``, the tests) runs one
+    task at a time: a node task picked before the producer would wait forever for a build that
+    cannot start, and rescheduling a task deadlocks Airflow 3.3's in-process API client. So each
+    node task none of whose upstream tasks is another node task gets the producer upstream, with
+    ``all_done_min_one_success``: it runs after the build whether dbt failed or not (a failed
+    build still reports each node: the tasks of passing nodes turn green, a failing test's task
+    red, and dbt's skipped dependents upstream-failed), and not when the stage before navigate
+    failed (then nothing upstream succeeded). Node results are in XCom by then: the first poke
+    finds them, so no slot is held and no triggerer is needed.
+    """
+    producer = next(task for task in group.iter_tasks() if isinstance(task, DbtProducerWatcherOperator))
+    watchers = {task.task_id: task for task in group.iter_tasks() if isinstance(task, BaseConsumerSensor)}
+    for task in watchers.values():
+        task.deferrable = False
+        task.mode = "poke"
+        task.poke_interval = CONSUMER_POKE_SECONDS
+        task.timeout = CONSUMER_TIMEOUT_SECONDS
+        if not task.upstream_task_ids & watchers.keys():
+            producer >> task
+            task.trigger_rule = TriggerRule.ALL_DONE_MIN_ONE_SUCCESS
 
 
 LIBPQ_DEFAULT_PORT = 5432

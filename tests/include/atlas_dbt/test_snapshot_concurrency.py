@@ -37,7 +37,7 @@ pytestmark = [pytest.mark.postgres, pytest.mark.dbt, pytest.mark.slow]
 SOURCES = sample_sources()
 DAY1, DAY2 = day(2026, 1, 5), day(2026, 1, 6)
 LOCK = "navigate.dim_customer"
-"""The advisory lock the snapshot's pre-hook takes (macro snapshot_lock)."""
+"""The advisory lock the snapshot's pre-hook takes (macro navigate_lock)."""
 WAIT_S = 240
 """How long both dbt processes may take to start and reach the lock (15-45 s each on 2 cores)."""
 

@@ -132,7 +132,7 @@ def test_scd2_generates_the_snapshot_named_by_dimension():
     assert "'dbt_scd_id': 'member_key'" in snapshot
     assert "'dbt_valid_from': 'valid_from'" in snapshot
     assert "'dbt_updated_at': 'snapshotted_at'" in snapshot
-    assert 'pre_hook=["{{ snapshot_lock(this) }}"]' in snapshot
+    assert 'pre_hook=["{{ navigate_lock(this) }}"]' in snapshot
     assert 'post_hook=["{{ add_is_current(this) }}", "{{ register_columns(this) }}"]' in snapshot
     assert "where {{ interval_filter('_interval_start') }}" in snapshot
     assert '"updated_at" as "source_updated_at"' in snapshot

@@ -17,11 +17,13 @@ import psycopg
 import pytest
 
 from atlas.constants import SOURCES_DIR
+from atlas.dbt.manifest import check_cross_source_tests, resolve_slices, slices_dir, split_manifest
 from atlas.dbt.manifest import main as manifest_cli
-from atlas.dbt.manifest import resolve_slices, slices_dir, split_manifest
 from atlas.dbt.project import DBT_PROJECT_DIR_ENV
 from atlas.dbt.task_group import (
+    CONSUMER_POKE_SECONDS,
     INTERVAL_VARS,
+    BaseConsumerSensor,
     InvocationMode,
     build_navigate_group,
     render_navigate_group,
@@ -34,7 +36,10 @@ from tests.include.atlas_dbt.project import generated_project
 
 SOURCES = sample_sources()
 SHOP_CURRENT = ("shop__products", "shop__orders", "shop__order_lines")
+PRODUCER = "navigate.dbt_producer_watcher"
 SHOP_TASKS = {
+    PRODUCER,
+    f"{PRODUCER}_done",
     "navigate.dim_product.snapshot",
     "navigate.dim_product.test",
     "navigate.fact_orders.run",
@@ -86,10 +91,7 @@ def test_shop_group_holds_its_own_nodes_only(manifest):
     """shop renders its snapshot, facts and their tests, and nothing of crm or support."""
     dag, group = render("shop", manifest)
     assert group is not None
-    assert set(dag.task_dict) >= SHOP_TASKS
-    extra = set(dag.task_dict) - SHOP_TASKS
-    assert extra, "tests on two models run as tasks of their own"
-    assert all(".relationships" in task_id and task_id.endswith("_test") for task_id in extra)
+    assert set(dag.task_dict) == SHOP_TASKS
     assert not [t for t in dag.task_dict if "dim_customer." in t or "support_tickets" in t]
 
 
@@ -103,35 +105,64 @@ def test_nodes_run_in_dependency_order(manifest):
     } <= dag.task_dict["navigate.fact_order_lines.run"].upstream_task_ids
     assert "navigate.shop__orders.test" in dag.task_dict["navigate.fact_orders.run"].upstream_task_ids
     assert dag.task_dict["navigate.fact_orders.test"].upstream_task_ids == {"navigate.fact_orders.run"}
-    assert dag.task_dict["navigate.shop__orders.run"].upstream_task_ids == {"navigate.stg_shop__orders_run"}
+    assert dag.task_dict["navigate.shop__orders.run"].upstream_task_ids == {
+        "navigate.stg_shop__orders_run",
+        PRODUCER,
+    }
 
 
 def test_staging_models_cost_no_dbt_run(manifest):
     """The ephemeral staging models render as empty tasks: Cosmos never starts dbt for them."""
     dag, _ = render("shop", manifest)
     empty = {t.task_id for t in dag.tasks if type(t).__name__ == "EmptyOperator"}
-    assert empty == {f"navigate.stg_{table}_run" for table in SHOP_CURRENT}
+    assert empty == {f"navigate.stg_{table}_run" for table in SHOP_CURRENT} | {f"{PRODUCER}_done"}
 
 
 def test_snapshots_render_as_snapshot_tasks(manifest):
     """crm's SCD2 dimension is a dbt snapshot task followed by its tests."""
     dag, _ = render("crm", manifest)
-    assert type(dag.task_dict["navigate.dim_customer.snapshot"]).__name__ == "DbtSnapshotLocalOperator"
+    assert type(dag.task_dict["navigate.dim_customer.snapshot"]).__name__ == "DbtSnapshotWatcherOperator"
     assert "navigate.dim_customer.test" in dag.task_dict
 
 
 @pytest.mark.parametrize("source", ["crm", "shop", "support"])
-def test_every_task_runs_dbt_from_its_venv_with_the_interval(manifest, source):
-    """Each task (snapshots too) gets the interval vars, the side-venv dbt, subprocess mode, no deps, no per-model assets."""
+def test_one_in_process_build_runs_the_source_with_the_interval(manifest, source):
+    """The producer builds the source's tag in-process, cautious, with the interval vars, no deps, no per-model assets."""
     dag, _ = render(source, manifest)
-    for task in dag.tasks:
-        if type(task).__name__ == "EmptyOperator":  # an ephemeral staging model: nothing runs
-            continue
-        assert task.vars == INTERVAL_VARS
-        assert task.invocation_mode is InvocationMode.SUBPROCESS
-        assert task.dbt_executable_path.endswith("/bin/dbt")
-        assert task.install_deps is False
-        assert task.emit_datasets is False  # socket hosts break per-model asset URIs
+    producer = dag.task_dict[PRODUCER]
+    assert type(producer).__name__ == "DbtProducerWatcherOperator"
+    assert producer.base_cmd == ["build"]
+    assert producer.select == f"tag:source_{source}"
+    assert producer.indirect_selection == "cautious"
+    assert producer.vars == INTERVAL_VARS
+    assert producer.invocation_mode is InvocationMode.DBT_RUNNER
+    assert producer.install_deps is False
+    assert producer.emit_datasets is False  # socket hosts break per-model asset URIs
+    assert not producer.upstream_task_ids  # it starts with the group, never after a node's task
+
+
+@pytest.mark.parametrize("source", ["crm", "shop", "support"])
+def test_every_node_task_watches_the_build_without_the_triggerer(manifest, source):
+    """Each model, snapshot and test task pokes for dbt's result once the build ran: dag.test() never waits on it."""
+    dag, _ = render(source, manifest)
+    watchers = [t for t in dag.tasks if isinstance(t, BaseConsumerSensor)]
+    others = {t.task_id for t in dag.tasks} - {t.task_id for t in watchers}
+    assert others == {PRODUCER, f"{PRODUCER}_done"} | {
+        t.task_id
+        for t in dag.tasks
+        if type(t).__name__ == "EmptyOperator" and t.task_id.startswith("navigate.stg_")
+    }
+    assert watchers
+    ids = {t.task_id for t in watchers}
+    for task in watchers:
+        assert (task.deferrable, task.mode, task.poke_interval) == (False, "poke", CONSUMER_POKE_SECONDS)
+        assert task.producer_task_id == PRODUCER
+        if task.upstream_task_ids & ids:  # after another node's task: as Cosmos wires it
+            assert PRODUCER not in task.upstream_task_ids
+            assert task.trigger_rule == "all_success"
+        else:  # the first node tasks start once the build is done, failed or not
+            assert PRODUCER in task.upstream_task_ids
+            assert task.trigger_rule == "all_done_min_one_success"
 
 
 def test_a_source_without_models_gets_no_group(manifest):
@@ -156,8 +187,11 @@ def test_a_missing_manifest_says_to_run_make_setup(tmp_path):
     assert "dbt parse" in str(raised.value)
 
 
+CROSS_SOURCE_TEST = "relationships_across_sources_fact_orders_customer_id__customer_id__ref_dim_customer_"
+
+
 def test_the_shop_slice_holds_only_shop_nodes_and_their_tests(manifest):
-    """shop's slice: its three nodes, tests touching them, parents of those tests; nothing else."""
+    """shop's slice: its nodes, tests on them only or tagged shop, parents of those tests; nothing else."""
     full = json.loads(manifest.read_text())
     piece = json.loads((slices_dir(manifest) / "source_shop.json").read_text())
     shop = SHOP_NODES
@@ -168,9 +202,11 @@ def test_the_shop_slice_holds_only_shop_nodes_and_their_tests(manifest):
     shop_tests = {
         uid
         for uid, n in full["nodes"].items()
-        if n["resource_type"] == "test" and shop & set(n["depends_on"]["nodes"])
+        if n["resource_type"] == "test"
+        and ("source_shop" in n["tags"] or set(n["depends_on"]["nodes"]) <= shop)
     }
     assert set(tests) == shop_tests
+    assert [n["tags"] for n in tests.values() if n["name"] == CROSS_SOURCE_TEST] == [["source_shop"]]
     # the only foreign node is crm's customer dimension, parent of the cross-source test on orders
     assert built - shop == {"snapshot.atlas.dim_customer"}
     assert "model.atlas.fact_support_tickets" not in piece["nodes"]
@@ -179,9 +215,49 @@ def test_the_shop_slice_holds_only_shop_nodes_and_their_tests(manifest):
     assert "macros" not in piece
 
 
+def test_a_test_across_sources_runs_only_in_the_childs_dag(manifest):
+    """The order's customer check is in shop's slice and render, never in crm's: crm's DAG does not wait on it."""
+    crm = json.loads((slices_dir(manifest) / "source_crm.json").read_text())
+    assert not [n for n in crm["nodes"].values() if n["name"] == CROSS_SOURCE_TEST]
+    crm_dag, _ = render("crm", manifest)
+    shop_dag, _ = render("shop", manifest)
+    crm_awaits = crm_dag.task_dict[PRODUCER].tests_per_model
+    shop_awaits = shop_dag.task_dict[PRODUCER].tests_per_model
+    assert crm_awaits["snapshot.atlas.dim_customer"]
+    assert not [uid for tests in crm_awaits.values() for uid in tests if CROSS_SOURCE_TEST in uid]
+    assert [uid for uid in shop_awaits["model.atlas.fact_orders"] if CROSS_SOURCE_TEST in uid]
+
+
+@pytest.mark.parametrize(
+    ("tags", "expected"),
+    [
+        pytest.param([], "source_shop", id="untagged"),
+        pytest.param(["source_crm"], "source_shop", id="tagged-with-the-parent"),
+    ],
+)
+def test_a_test_across_sources_without_its_childs_tag_stops_the_split(manifest, tags, expected):
+    """The split refuses it, naming the file, the test and the tag to give it."""
+    data = json.loads(manifest.read_text())
+    test = next(n for n in data["nodes"].values() if n["name"] == CROSS_SOURCE_TEST)
+    test["tags"] = tags
+    with pytest.raises(DbtProjectError) as raised:
+        check_cross_source_tests(data)
+    message = str(raised.value)
+    assert "models/navigate/schema.yml" in message
+    assert CROSS_SOURCE_TEST in message
+    assert f"tags: [{expected}]" in message
+    test["tags"] = [expected]
+    check_cross_source_tests(data)
+
+
 @pytest.mark.parametrize("source", [pytest.param(s, id=s) for s in ("crm", "shop", "support")])
 def test_a_group_from_the_slice_equals_one_from_the_full_manifest(manifest, source):
-    """Rendered from its slice, a source's group has the tasks, types and edges of the full render."""
+    """Rendered from its slice, a source's group has the tasks, types and edges of the full render.
+
+    Only the tests the build waits for differ: from the full manifest crm's test task would also
+    wait for the order's and the ticket's customer checks, which crm's build (cautious) never
+    runs; the slice leaves them to shop and support.
+    """
     from airflow.sdk import DAG
 
     assert resolve_slices(manifest).directory == slices_dir(manifest)
@@ -190,6 +266,8 @@ def test_a_group_from_the_slice_equals_one_from_the_full_manifest(manifest, sour
         render_navigate_group(f"source_{source}", dag=full, manifest=manifest)
     sliced, _ = render(source, manifest)
     assert shape(sliced) == shape(full)
+    awaited = {uid for tests in sliced.task_dict[PRODUCER].tests_per_model.values() for uid in tests}
+    assert not [uid for uid in awaited if source == "crm" and "across_sources" in uid]
     assert len(full.tasks) >= 3
 
 
