@@ -122,7 +122,7 @@ def check_cross_source_tests(data: dict[str, Any]) -> None:
     for _, node in sorted(nodes.items()):
         if node.get("resource_type") != "test":
             continue
-        sources = {_source_tag(nodes[p]) for p in _built_parents(node, nodes)} - {None}
+        sources = {tag for p in _built_parents(node, nodes) if (tag := _source_tag(nodes[p])) is not None}
         if len(sources) < 2:
             continue
         child = nodes.get(node.get("attached_node") or "")
