@@ -127,12 +127,13 @@ def render_navigate_group(
         ),
         operator_args={"vars": dict(INTERVAL_VARS), "install_deps": False},
     )
-    watch_after_the_build(group)
-    count_tests_once(group, manifest)
+    producer = next(task for task in group.iter_tasks() if isinstance(task, DbtProducerWatcherOperator))
+    watch_after_the_build(group, producer)
+    count_tests_once(producer, manifest)
     return group
 
 
-def count_tests_once(group: DbtTaskGroup, manifest: Path) -> None:
+def count_tests_once(producer: DbtProducerWatcherOperator, manifest: Path) -> None:
     """A test on two models counts in the test task of the model it is defined on only.
 
     Cosmos lists it under both parents (``tests_per_model``), so a product dimension's test task
@@ -140,7 +141,6 @@ def count_tests_once(group: DbtTaskGroup, manifest: Path) -> None:
     failed. Each model's test task then reports that model's own tests.
     """
     nodes = json.loads(manifest.read_text()).get("nodes", {})
-    producer = next(task for task in group.iter_tasks() if isinstance(task, DbtProducerWatcherOperator))
     producer.tests_per_model = {
         model: [test for test in tests if nodes.get(test, {}).get("attached_node") in (None, model)]
         for model, tests in producer.tests_per_model.items()
@@ -153,7 +153,7 @@ CONSUMER_TIMEOUT_SECONDS = 120
 """A node's task starts after the build, so its result is there at once; missing after this, it fails."""
 
 
-def watch_after_the_build(group: DbtTaskGroup) -> None:
+def watch_after_the_build(group: DbtTaskGroup, producer: DbtProducerWatcherOperator) -> None:
     """Start the node tasks once the build (the producer) is done, and let them poke, never defer.
 
     Cosmos starts a task group's node tasks alongside the producer and has them wait for it in the
@@ -167,7 +167,6 @@ def watch_after_the_build(group: DbtTaskGroup) -> None:
     failed (then nothing upstream succeeded). Node results are in XCom by then: the first poke
     finds them, so no slot is held and no triggerer is needed.
     """
-    producer = next(task for task in group.iter_tasks() if isinstance(task, DbtProducerWatcherOperator))
     watchers = {task.task_id: task for task in group.iter_tasks() if isinstance(task, BaseConsumerSensor)}
     for task in watchers.values():
         task.deferrable = False
