@@ -69,6 +69,8 @@ sys.path[:0] = [str(ROOT / "plugins"), str(ROOT / "dags")]
 
 import psycopg  # noqa: E402
 
+from atlas_dev.sample.bench import load_average  # noqa: E402
+
 DAY = dt.date(2026, 1, 1)
 """The day run (inside crm.yaml's schedule, which starts on 2025-12-01)."""
 SOURCE_YAML = ROOT / "include" / "sources" / "crm.yaml"
@@ -319,10 +321,6 @@ def _node_interval(result: Any) -> tuple[float, float]:
 # -- report -----------------------------------------------------------------------------------
 
 
-def _load() -> str:
-    return f"{' '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} cores"
-
-
 def _mib(who: int) -> float:
     return resource.getrusage(who).ru_maxrss / 1024
 
@@ -416,7 +414,7 @@ def bench(args: argparse.Namespace, scratch: Path, dsn: str) -> bool:
     """Generate, copy, run and print; whether the DAG run succeeded with every task a success."""
     from atlas.config import load_source
 
-    load_at_start = _load()
+    load_at_start = load_average()
     data_dir, baseline_csv = scratch / "data", scratch / "baseline.csv"
     started = time.perf_counter()
     csv_path, invalid, broken = write_crm_day(data_dir, args.rows, baseline_csv)
@@ -438,7 +436,7 @@ def bench(args: argparse.Namespace, scratch: Path, dsn: str) -> bool:
         f"\npeak RSS: this process {_mib(resource.RUSAGE_SELF):,.0f} MiB ({rss_before[0]:,.0f} MiB before "
         f"the run), children {_mib(resource.RUSAGE_CHILDREN):,.0f} MiB ({rss_before[1]:,.0f} MiB before)"
     )
-    print(f"load average: {load_at_start} at start, {_load()} at end")
+    print(f"load average: {load_at_start} at start, {load_average()} at end")
     ok = result.succeeded and bool(timings) and all(t.state == "success" for t in timings)
     print(f"\nDAG run {'succeeded, every task success' if ok else 'FAILED: see ' + str(log)}")
     return ok

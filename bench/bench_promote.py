@@ -29,6 +29,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "plugins"), str(ROOT / "dags")]
 
+from atlas_dev.sample.bench import load_average  # noqa: E402
+
 SOURCE = {
     "name": "bench",
     "start_date": "2026-01-01",
@@ -111,10 +113,6 @@ def _baseline(dsn: str, batch: uuid.UUID, start: dt.datetime) -> float:
         seconds = time.perf_counter() - started
         conn.rollback()
     return seconds
-
-
-def _load() -> str:
-    return f"{' '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} cores"
 
 
 CRM_LAND_SQL = """
@@ -251,7 +249,9 @@ def main() -> int:
         print(f"landed {args.rows:,} explore rows in {land_seconds:.1f}s (setup, not timed)")
 
         hook = ChartHook()
-        print(f"load average before: {_load()} (the machine may be shared: compare runs at similar load)")
+        print(
+            f"load average before: {load_average()} (the machine may be shared: compare runs at similar load)"
+        )
         for label in ("first run", "re-run"):
             result = hook.promote(source, "events", interval)
             print(
@@ -266,7 +266,7 @@ def main() -> int:
             f"= {args.rows / baseline:,.0f} rows/s"
         )
         time_navigate(dsn, args.rows)
-        print(f"load average after: {_load()}")
+        print(f"load average after: {load_average()}")
         peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(f"peak RSS of this process: {peak_mib:.0f} MiB")
     finally:

@@ -8,6 +8,7 @@ seed gives a byte-identical file.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import random
 from pathlib import Path
 
@@ -18,6 +19,11 @@ BENCH_COLUMNS = (
     "country", "updated_at",
 )  # fmt: skip
 BATCH_ROWS = 20_000
+
+
+def load_average() -> str:
+    """The 1, 5 and 15 min load averages and the core count, as the benches print them."""
+    return f"{' '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} cores"
 
 
 def write_bench_csv(path: Path, rows: int, *, seed: int = 7, day: dt.date = dt.date(2026, 1, 1)) -> int:
