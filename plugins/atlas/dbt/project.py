@@ -28,8 +28,6 @@ log = logging.getLogger(__name__)
 
 DBT_PROJECT_DIR_ENV = "ATLAS_DBT_PROJECT_DIR"
 """Environment variable naming the dbt project folder; default ``<repo>/include/atlas_dbt``."""
-DBT_EXECUTABLE_ENV = "ATLAS_DBT_EXECUTABLE"
-"""Environment variable naming the dbt executable; default the ``dbt`` next to this interpreter."""
 PARSE_COMMAND = (
     "PYTHONPATH=plugins .venv/bin/python -m atlas.dbt.generate"
     " && cd include/atlas_dbt && ../../.venv/bin/dbt parse --profiles-dir . --target-path target"
@@ -49,8 +47,8 @@ def manifest_path() -> Path:
 
 
 def dbt_executable() -> Path:
-    """The dbt executable: ``$ATLAS_DBT_EXECUTABLE`` or the ``dbt`` installed next to this Python."""
-    return Path(os.environ.get(DBT_EXECUTABLE_ENV) or Path(sys.executable).parent / "dbt")
+    """The ``dbt`` installed next to this Python (dbt is in Airflow's environment)."""
+    return Path(sys.executable).parent / "dbt"
 
 
 def require_manifest(path: Path | None = None) -> Path:
