@@ -90,9 +90,7 @@ def slice_manifest(data: dict[str, Any], tag: str) -> dict[str, Any]:
     own = {uid for uid, res in everything.items() if tag in (res.get("tags") or ())}
     kept = set(own)
     for uid, res in everything.items():
-        if (res.get("resource_type") == "exposure" and own & set(_parents(res))) or (
-            res.get("resource_type") == "test" and own >= set(_built_parents(res, everything)) != set()
-        ):
+        if _follows(res, own, everything):
             kept.add(uid)
     kept |= {parent for uid in list(kept) for parent in _parents(everything[uid]) if parent in everything}
     sliced: dict[str, Any] = {"metadata": data.get("metadata", {})}
@@ -106,6 +104,15 @@ def slice_manifest(data: dict[str, Any], tag: str) -> dict[str, Any]:
             if uid in kept
         }
     return sliced
+
+
+def _follows(resource: dict[str, Any], own: set[str], everything: dict[str, Any]) -> bool:
+    """An exposure on one of ``own``, or a test whose models and snapshots are all in ``own``."""
+    kind = resource.get("resource_type")
+    if kind == "exposure":
+        return bool(own & set(_parents(resource)))
+    built = set(_built_parents(resource, everything))
+    return kind == "test" and bool(built) and built <= own
 
 
 def check_cross_source_tests(data: dict[str, Any]) -> None:
