@@ -18,31 +18,57 @@
 
 
 {#-
-  The first-run race: dbt decides whether a snapshot table exists (create it, or merge into it)
-  from its relation cache, filled when the run starts and before any pre-hook. Two first runs at
-  once would both plan a CREATE, and the second would fail on the first one's table. So when the
-  cache has no table for a snapshot, the lock is taken here, before that decision, and the
-  catalog is read again under it: a run that waited behind the one that created the table merges
-  into it like any later run. (dbt's own get_or_create_relation, otherwise unchanged.)
+  The first-run race: dbt decides whether a model's or snapshot's table exists (create it, or
+  replace, insert or merge into it) from its relation cache, filled when the run starts and before
+  any pre-hook. Two first runs at once would both plan a CREATE, and the second would fail on the
+  first one's table ("relation already exists"). So when the cache has no table for the node
+  being built, the lock is taken here, before that decision, and the catalog is read again under
+  it: a run that waited behind the one that created the table treats it like any later run does.
+  The table, view and partitioned_incremental materializations ask load_cached_relation(this);
+  snapshots ask get_or_create_relation. Both are dbt's own macros, overridden here (the root
+  project's macro wins) and otherwise unchanged.
 -#}
+{% macro atlas_created_concurrently(relation) -%}
+    {#- Whether the node being built is `relation`, the cache has no table for it, and a concurrent
+        run created it: then it is added to the cache. Takes the navigate lock when it looks. -#}
+    {%- if not execute or model is not defined or model.get('resource_type') not in ('model', 'snapshot') -%}
+        {%- do return(false) -%}
+    {%- endif -%}
+    {%- if (relation.schema, relation.identifier) != (this.schema, this.identifier) -%}
+        {%- do return(false) -%}
+    {%- endif -%}
+    {%- call statement('atlas_navigate_lock', auto_begin=true) -%}
+        {{ navigate_lock(relation) }}
+    {%- endcall -%}
+    {%- call statement('atlas_relation_exists', fetch_result=true, auto_begin=true) -%}
+        select to_regclass({{ atlas_sql_literal(relation.include(database=false) | string) }}) is not null
+    {%- endcall -%}
+    {%- if not load_result('atlas_relation_exists')['data'][0][0] -%}
+        {%- do return(false) -%}
+    {%- endif -%}
+    {%- do log(model.get('resource_type') ~ " " ~ relation ~ " was created by a concurrent run: building on it", info=true) -%}
+    {%- do adapter.cache_added(relation) -%}
+    {%- do return(true) -%}
+{%- endmacro %}
+
+
+{% macro load_cached_relation(relation) -%}
+    {%- set found = adapter.get_relation(database=relation.database, schema=relation.schema, identifier=relation.identifier) -%}
+    {%- if found is none and atlas_created_concurrently(relation.incorporate(type='table')) -%}
+        {%- set found = adapter.get_relation(database=relation.database, schema=relation.schema, identifier=relation.identifier) -%}
+    {%- endif -%}
+    {%- do return(found) -%}
+{%- endmacro %}
+
+
 {% macro postgres__get_or_create_relation(database, schema, identifier, type) -%}
     {%- set found = adapter.get_relation(database=database, schema=schema, identifier=identifier) -%}
     {%- if found -%}
         {%- do return([true, found]) -%}
     {%- endif -%}
     {%- set relation = api.Relation.create(database=database, schema=schema, identifier=identifier, type=type) -%}
-    {%- if execute and model is defined and model.get('resource_type') == 'snapshot' -%}
-        {%- call statement('atlas_navigate_lock', auto_begin=true) -%}
-            {{ navigate_lock(relation) }}
-        {%- endcall -%}
-        {%- call statement('atlas_snapshot_exists', fetch_result=true, auto_begin=true) -%}
-            select to_regclass({{ atlas_sql_literal(relation.include(database=false) | string) }}) is not null
-        {%- endcall -%}
-        {%- if load_result('atlas_snapshot_exists')['data'][0][0] -%}
-            {%- do log("snapshot " ~ relation ~ " was created by a concurrent run: merging into it", info=true) -%}
-            {%- do adapter.cache_added(relation) -%}
-            {%- do return([true, relation]) -%}
-        {%- endif -%}
+    {%- if atlas_created_concurrently(relation) -%}
+        {%- do return([true, relation]) -%}
     {%- endif -%}
     {%- do return([false, relation]) -%}
 {%- endmacro %}

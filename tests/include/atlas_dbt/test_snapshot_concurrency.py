@@ -133,7 +133,7 @@ def test_two_runs_of_one_interval_at_once_leave_what_one_run_leaves(customers_ds
     """First runs (no table yet) and later runs of one interval, two at once: both succeed, one run's versions."""
     assert query(customers_dsn, "SELECT to_regclass('navigate.dim_customer')") == [(None,)]
     outputs = run_two_at_once(customers_dsn, tmp_path / "first", DAY1)
-    assert sum("was created by a concurrent run: merging into it" in o for o in outputs) == 1
+    assert sum("was created by a concurrent run: building on it" in o for o in outputs) == 1
     first = versions(customers_dsn)
     assert first == [(i, "***", True, True) for i in range(1, 51)], "one current version per customer"
 

@@ -1,0 +1,187 @@
+"""Two processes run the same source DAG for the same interval at once: both succeed, one run's rows.
+
+Each process is what an operator starts with ``python -m atlas.cli run crm --date D``: its own
+Airflow metadata database (as two schedulers or a scheduler and a manual ``airflow dags test``
+would not share a run id) and one warehouse for both. The warehouse they leave must equal, table
+by table and value by value, the warehouse one run of the interval leaves in a second copy.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import shutil
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from atlas.constants import SOURCES_DIR
+from atlas_dev.sample import generate
+from tests.fixtures.postgres import PgServer
+from tests.fixtures.warehouse import WAREHOUSE_CONN_ENV, WarehouseTemplate, clone_warehouse
+
+pytestmark = [pytest.mark.postgres, pytest.mark.airflow, pytest.mark.dbt, pytest.mark.slow]
+
+REPO = Path(__file__).parents[2]
+DAY = dt.date(2026, 1, 5)
+SCHEMAS = ("explore", "chart", "navigate", "pipeline")
+WRITTEN_AT = {"ingested_at", "quarantined_at", "synced_at", "_promoted_at", "snapshotted_at", "created_at"}
+"""When a row was written: differs between any two runs (``pipeline.batches`` has its own below)."""
+VOLATILE = WRITTEN_AT | {
+    "started_at",  # pipeline.batches: when the stages ran
+    "landed_at",
+    "promoted_at",
+    "run_id",  # pipeline.batches: the Airflow run id (manual__<timestamp>)
+    "raw_id",  # identity values: a batch landed again gets new ones, as in any re-run of an
+    "_raw_id",  # interval (test_raw_ids_stay_consistent checks they still point at their row)
+    "quarantine_id",
+    "valid_from",  # SCD2 check strategy: a version is valid from the snapshot's time,
+    "customer_key",  # and its key is md5(customer_id, valid_from)
+}
+"""Columns two equal warehouses may differ in: when, not what."""
+RUN_TIMEOUT_S = 600
+
+
+def table_digests(dsn: str) -> dict[str, dict[str, Any]]:
+    """Per table: row count and md5 of its rows (volatile columns left out), and md5 per column.
+
+    Row digests order rows by their text, so they compare contents, not insertion order; the
+    per-column digests name the column when two warehouses differ.
+    """
+    with psycopg.connect(dsn) as conn:
+        tables = conn.execute(
+            "SELECT c.oid::regclass::text, array_agg(a.attname::text ORDER BY a.attnum) "
+            "FROM pg_class AS c JOIN pg_attribute AS a ON a.attrelid = c.oid "
+            "WHERE c.relnamespace::regnamespace::text = ANY(%s) AND c.relkind IN ('r', 'p') "
+            "AND NOT c.relispartition AND a.attnum > 0 AND NOT a.attisdropped "
+            "GROUP BY c.oid ORDER BY 1",
+            [list(SCHEMAS)],
+        ).fetchall()
+        digests: dict[str, dict[str, Any]] = {}
+        for table, columns in tables:
+            kept = [name for name in columns if name not in VOLATILE]
+            texts = [sql.SQL("{}::text").format(sql.Identifier(name)) for name in kept]
+            row = sql.SQL("row({})::text").format(sql.SQL(", ").join(sql.Identifier(n) for n in kept))
+            parts = [sql.SQL("count(*)"), sql.SQL("md5(string_agg({0}, E'\\n' ORDER BY {0}))").format(row)]
+            parts += [sql.SQL("md5(string_agg({0}, E'\\n' ORDER BY {0}))").format(text) for text in texts]
+            query = sql.SQL("SELECT {} FROM {}").format(sql.SQL(", ").join(parts), sql.SQL(table))
+            count, rows, *per_column = conn.execute(query).fetchone()
+            digests[table] = {"": (count, rows), **dict(zip(kept, per_column, strict=True))}
+    return digests
+
+
+def query(dsn: str, statement: str) -> tuple[Any, ...]:
+    with psycopg.connect(dsn) as conn:
+        return conn.execute(statement).fetchone()
+
+
+def start_run(work: Path, airflow_db: Path, warehouse_uri: str) -> tuple[subprocess.Popen[str], Path]:
+    """``python -m atlas.cli run crm --date DAY`` with its own AIRFLOW_HOME and metadata database."""
+    work.mkdir(parents=True)
+    shutil.copyfile(airflow_db, work / "airflow.db")
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(REPO / "plugins"), str(REPO / "dags"), str(REPO)]),
+        "AIRFLOW_HOME": str(work),
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{work / 'airflow.db'}",
+        "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(work / "logs"),
+        "AIRFLOW__COSMOS__CACHE_DIR": str(work / "cosmos"),
+        WAREHOUSE_CONN_ENV: warehouse_uri,
+    }
+    output = work / "stdout.txt"
+    with output.open("w") as handle:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "atlas.cli", "run", "crm", "--date", DAY.isoformat()],
+            cwd=REPO,
+            env=env,
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+    return process, output
+
+
+def finish(process: subprocess.Popen[str], output: Path) -> tuple[dt.datetime, dt.datetime]:
+    """Wait for a run; assert it succeeded; its DAG run's start and end from its metadata database."""
+    process.wait(timeout=RUN_TIMEOUT_S)
+    logs = "".join(p.read_text(errors="replace")[-4000:] for p in output.parent.rglob("*.log"))
+    assert process.returncode == 0, output.read_text()[-4000:] + logs
+    with sqlite3.connect(output.parent / "airflow.db") as db:
+        ((start, end),) = db.execute("SELECT start_date, end_date FROM dag_run").fetchall()
+    return dt.datetime.fromisoformat(start), dt.datetime.fromisoformat(end)
+
+
+@pytest.fixture(scope="module")
+def runs(
+    pg_server: PgServer,
+    warehouse_template: WarehouseTemplate,
+    airflow_db: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[dict[str, Any]]:
+    """Two concurrent runs into one warehouse, then one run into another; both warehouses' digests."""
+    monkeypatch = pytest.MonkeyPatch()
+    twice_name, twice = clone_warehouse(pg_server, warehouse_template)
+    once_name, once = clone_warehouse(pg_server, warehouse_template)
+    work = tmp_path_factory.mktemp("concurrent")
+    try:
+        generate("crm", work / "crm", DAY, DAY + dt.timedelta(days=1))
+        (work / "sources").mkdir()
+        text = (SOURCES_DIR / "crm.yaml").read_text()
+        (work / "sources" / "crm.yaml").write_text(re.sub(r"location: .*", f"location: {work / 'crm'}", text))
+        monkeypatch.setenv("ATLAS_SOURCES_DIR", str(work / "sources"))
+        monkeypatch.setenv("ATLAS_STRICT_SOURCES", "1")
+        pair = [start_run(work / f"run{n}", airflow_db, pg_server.airflow_uri(twice_name)) for n in (1, 2)]
+        spans = [finish(process, output) for process, output in pair]
+        single = finish(*start_run(work / "single", airflow_db, pg_server.airflow_uri(once_name)))
+        orphans = query(
+            twice,
+            "SELECT (SELECT count(*) FROM chart.crm__customers AS c WHERE NOT EXISTS "
+            "(SELECT FROM explore.raw_data AS r WHERE r.raw_id = c._raw_id AND r.record_key = c._record_key)), "
+            "(SELECT count(*) FROM chart.quarantine AS q WHERE NOT EXISTS "
+            "(SELECT FROM explore.raw_data AS r WHERE r.raw_id = q.raw_id))",
+        )
+        yield {
+            "spans": spans,
+            "single": single,
+            "twice": table_digests(twice),
+            "once": table_digests(once),
+            "orphans": orphans,
+        }
+    finally:
+        monkeypatch.undo()
+        pg_server.drop_database(twice_name)
+        pg_server.drop_database(once_name)
+
+
+def test_the_two_runs_overlapped(runs: dict[str, Any]) -> None:
+    """Both runs were in flight at the same time (otherwise the test below proves nothing)."""
+    (start1, end1), (start2, end2) = runs["spans"]
+    assert max(start1, start2) < min(end1, end2), runs["spans"]
+
+
+def test_two_concurrent_runs_leave_what_one_run_leaves(runs: dict[str, Any]) -> None:
+    """Every table of explore, chart, navigate and pipeline: same rows, same values, as one run."""
+    twice, once = runs["twice"], runs["once"]
+    assert once["navigate.dim_customer"][""][0] > 0, "the single run built the dimension"
+    assert once["chart.crm__customers"][""][0] > 0
+    assert twice.keys() == once.keys()
+    differing = {
+        (table, column): (digest, once[table].get(column))
+        for table, columns in twice.items()
+        for column, digest in columns.items()
+        if digest != once[table].get(column)
+    }
+    assert not differing, " ".join(f"{t}.{c}" for t, c in sorted(differing))
+
+
+def test_raw_ids_stay_consistent(runs: dict[str, Any]) -> None:
+    """Every chart row and chart reject still points at the explore row it came from."""
+    assert runs["orphans"] == (0, 0)
