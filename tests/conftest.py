@@ -35,6 +35,7 @@ Fixtures that need a server mark their tests (``postgres``, ``s3``, ``airflow``)
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 import uuid
 from collections.abc import Callable, Iterator
@@ -211,7 +212,21 @@ def airflow_db(pytestconfig: pytest.Config) -> Path:
     """Airflow's metadata database (SQLite in the session's AIRFLOW_HOME), ready for dag.test()."""
     cache = getattr(pytestconfig, "cache", None)
     init_airflow_db(SESSION_DIRS.airflow_db, cache.mkdir("atlas-airflow-db") if cache else None)
+    shutil.copyfile(SESSION_DIRS.airflow_db, SESSION_DIRS.root / EMPTY_AIRFLOW_DB)  # before any run
     return SESSION_DIRS.airflow_db
+
+
+EMPTY_AIRFLOW_DB = "airflow-empty.db"
+
+
+@pytest.fixture(scope="session")
+def empty_airflow_db(airflow_db: Path) -> Path:
+    """A copy of Airflow's metadata database as created, before any test ran a DAG in it.
+
+    For a test that starts Airflow in other processes, each with its own copy: the session's
+    database holds the runs of the tests this worker ran before.
+    """
+    return SESSION_DIRS.root / EMPTY_AIRFLOW_DB
 
 
 @pytest.fixture

@@ -123,7 +123,7 @@ def finish(process: subprocess.Popen[str], output: Path) -> tuple[dt.datetime, d
 def runs(
     pg_server: PgServer,
     warehouse_template: WarehouseTemplate,
-    airflow_db: Path,
+    empty_airflow_db: Path,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[dict[str, Any]]:
     """Two concurrent runs into one warehouse, then one run into another; both warehouses' digests."""
@@ -138,9 +138,11 @@ def runs(
         (work / "sources" / "crm.yaml").write_text(re.sub(r"location: .*", f"location: {work / 'crm'}", text))
         monkeypatch.setenv("ATLAS_SOURCES_DIR", str(work / "sources"))
         monkeypatch.setenv("ATLAS_STRICT_SOURCES", "1")
-        pair = [start_run(work / f"run{n}", airflow_db, pg_server.airflow_uri(twice_name)) for n in (1, 2)]
+        pair = [
+            start_run(work / f"run{n}", empty_airflow_db, pg_server.airflow_uri(twice_name)) for n in (1, 2)
+        ]
         spans = [finish(process, output) for process, output in pair]
-        single = finish(*start_run(work / "single", airflow_db, pg_server.airflow_uri(once_name)))
+        single = finish(*start_run(work / "single", empty_airflow_db, pg_server.airflow_uri(once_name)))
         orphans = query(
             twice,
             "SELECT (SELECT count(*) FROM chart.crm__customers AS c WHERE NOT EXISTS "

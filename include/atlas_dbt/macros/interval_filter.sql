@@ -1,22 +1,25 @@
 {#-
   The run's data interval as a predicate on a chart column (default `_interval_start`).
 
-  Cosmos passes the DAG run's data_interval_start / data_interval_end as the vars
-  `interval_start` / `interval_end`. Chart rows are filtered on `_interval_start`, the interval
+  The interval comes from the vars `interval_start` / `interval_end` when given (a manual
+  `dbt build --vars …`), else from the environment variables ATLAS_INTERVAL_START /
+  ATLAS_INTERVAL_END, which is how the navigate tasks pass the DAG run's data interval
+  (atlas.dbt.task_group.INTERVAL_ENV): vars that change with every run would make dbt parse the
+  whole project again on every run, while these are read only at execution (`execute`), so dbt's
+  partial parse holds from one interval to the next. Chart rows are filtered on `_interval_start`, the interval
   of the batch that promoted them, not on `_promoted_at`: a backfill of an old interval runs with
   that old interval, so the late records it promotes carry it and are picked up by the same run.
-  Without vars (a manual `dbt build`) every chart row is processed; the models are idempotent
+  Without an interval (a manual `dbt build`) every chart row is processed; the models are idempotent
   (delete + insert by key, check-strategy snapshots), so that is a full refresh of the content.
-  The values are parsed as ISO timestamps before they reach SQL, so a var can never inject SQL.
+  The values are parsed as ISO timestamps before they reach SQL, so they can never inject SQL.
 -#}
 {% macro interval_filter(column='_interval_start') -%}
-    {%- set start = var('interval_start', '') | string | trim -%}
-    {%- set end = var('interval_end', '') | string | trim -%}
+    {%- set start, end = atlas_interval() -%}
     {%- if start in ('', 'None') and end in ('', 'None') -%}
         true
     {%- elif start in ('', 'None') or end in ('', 'None') -%}
         {{ exceptions.raise_compiler_error(
-            "interval_filter: set both vars interval_start and interval_end, or neither (got "
+            "interval_filter: set both interval_start and interval_end (vars, or ATLAS_INTERVAL_START and ATLAS_INTERVAL_END), or neither (got "
             ~ start ~ " / " ~ end ~ ")") }}
     {%- else -%}
         {%- set lower = atlas_parse_timestamp(start) -%}
@@ -28,6 +31,21 @@
         {%- endif -%}
         {{ column }} >= '{{ lower.isoformat() }}'::timestamptz and {{ column }} < '{{ upper.isoformat() }}'::timestamptz
     {%- endif -%}
+{%- endmacro %}
+
+
+{#- The run's (start, end) as text: the vars when given, else the environment; ('', '') at parse time. -#}
+{% macro atlas_interval() -%}
+    {%- if not execute -%}
+        {{ return(('', '')) }}
+    {%- endif -%}
+    {%- set start = var('interval_start', '') | string | trim -%}
+    {%- set end = var('interval_end', '') | string | trim -%}
+    {%- if start in ('', 'None') and end in ('', 'None') -%}
+        {%- set start = env_var('ATLAS_INTERVAL_START', '') | trim -%}
+        {%- set end = env_var('ATLAS_INTERVAL_END', '') | trim -%}
+    {%- endif -%}
+    {{ return((start, end)) }}
 {%- endmacro %}
 
 

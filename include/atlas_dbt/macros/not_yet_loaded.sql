@@ -5,11 +5,11 @@
   missing parent (an order line whose order arrived a day later) are promoted by a later batch's
   promotion and keep their original `_interval_start`. The interval filter alone would never
   select them again, so an interval run also takes every chart row whose key the fact has not
-  loaded. Facts are replaced by key (delete + insert), so this stays idempotent. Without interval
-  vars every row is processed anyway, and at parse time (no database) nothing is added.
+  loaded. Facts are replaced by key (delete + insert), so this stays idempotent. Without an
+  interval (macros/interval_filter.sql) every row is processed anyway, and at parse time (no database) nothing is added.
 -#}
 {% macro not_yet_loaded(alias, keys) -%}
-    {%- set start = var('interval_start', '') | string | trim -%}
+    {%- set start = atlas_interval()[0] -%}
     {%- if execute and start not in ('', 'None') and load_relation(this) is not none -%}
     or not exists (
         select 1 from {{ this }} as loaded

@@ -11,7 +11,8 @@ The group runs in ``ExecutionMode.WATCHER``: the task ``dbt_producer_watcher`` r
 (``TestBehavior.AFTER_EACH``) is a sensor task that succeeds or fails as dbt reports its node, so
 the UI still shows every node while dbt starts once per source interval (docs/design.md has the
 figures). A failing test at severity error fails its task and so the DAG run. The build gets the
-run's data interval as the dbt vars ``interval_start`` / ``interval_end``.
+run's data interval as the environment variables ``ATLAS_INTERVAL_START`` / ``ATLAS_INTERVAL_END``
+(:data:`INTERVAL_ENV`).
 
 The warehouse connection is ``atlas_warehouse``. Cosmos's ``PostgresUserPasswordProfileMapping``
 refuses a connection without a password (the ``trust`` / peer setups of local and test servers,
@@ -57,11 +58,16 @@ log = logging.getLogger(__name__)
 NAVIGATE_GROUP_ID = "navigate"
 DBT_PROFILE_NAME = "atlas"
 DBT_TARGET_NAME = "warehouse"
-INTERVAL_VARS = {
-    "interval_start": "{{ data_interval_start }}",
-    "interval_end": "{{ data_interval_end }}",
+INTERVAL_ENV = {
+    "ATLAS_INTERVAL_START": "{{ data_interval_start }}",
+    "ATLAS_INTERVAL_END": "{{ data_interval_end }}",
 }
-"""dbt vars of every navigate task, templated by Airflow at run time (see macros/interval_filter.sql)."""
+"""The run's data interval for dbt, templated by Airflow at run time (macros/interval_filter.sql).
+
+Environment variables, not dbt ``--vars``: dbt keeps its parsed project between invocations
+(partial parse, ``partial_parse.msgpack``, which Cosmos caches per worker) only while the vars
+stay the same, and the interval changes with every run; the macro reads these at execution only.
+"""
 
 
 def source_tag(config: SourceConfig) -> str:
@@ -125,7 +131,7 @@ def render_navigate_group(
             test_indirect_selection=TestIndirectSelection.CAUTIOUS,
             setup_operator_args={"indirect_selection": TestIndirectSelection.CAUTIOUS.value},
         ),
-        operator_args={"vars": dict(INTERVAL_VARS), "install_deps": False},
+        operator_args={"env": dict(INTERVAL_ENV), "install_deps": False},
     )
     producer = next(task for task in group.iter_tasks() if isinstance(task, DbtProducerWatcherOperator))
     watch_after_the_build(group, producer)

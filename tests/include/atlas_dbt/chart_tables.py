@@ -111,7 +111,9 @@ def day(year: int, month: int, dom: int) -> Interval:
 def dbt_env(dsn: str) -> dict[str, str]:
     """Environment of a dbt subprocess whose profile (``profiles.yml``) points at ``dsn``."""
     params = conninfo_to_dict(dsn)
-    env = dict(os.environ)
+    # the navigate tasks' interval (atlas.dbt.task_group.INTERVAL_ENV): Cosmos leaves it in the
+    # environment of a process that ran a DAG, and a dbt run here takes its interval from vars
+    env = {k: v for k, v in os.environ.items() if k not in ("ATLAS_INTERVAL_START", "ATLAS_INTERVAL_END")}
     env.update(
         ATLAS_DBT_HOST=str(params.get("host") or "127.0.0.1"),
         ATLAS_DBT_PORT=str(params.get("port") or 5432),
@@ -145,20 +147,32 @@ def dbt_command(work_dir: Path, *args: str, dbt_vars: Mapping[str, str] | None =
 
 
 def run_dbt(
-    dsn: str, work_dir: Path, *args: str, dbt_vars: Mapping[str, str] | None = None
+    dsn: str,
+    work_dir: Path,
+    *args: str,
+    dbt_vars: Mapping[str, str] | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """Run ``dbt <args>`` on the project against ``dsn``; target and logs go under ``work_dir``."""
     command = dbt_command(work_dir, *args, dbt_vars=dbt_vars)
     result = subprocess.run(
-        command, env=dbt_env(dsn), capture_output=True, text=True, timeout=300, check=False
+        command, env={**dbt_env(dsn), **(env or {})}, capture_output=True, text=True, timeout=300, check=False
     )
     log.info("dbt %s exited %s\n%s", " ".join(args), result.returncode, result.stdout[-4000:])
     return result
 
 
 def interval_vars(interval: Interval) -> dict[str, str]:
-    """The dbt vars Cosmos passes for a DAG run of ``interval``."""
+    """The dbt vars of a manual run of ``interval`` (``dbt build --vars …``)."""
     return {"interval_start": interval.start.isoformat(), "interval_end": interval.end.isoformat()}
+
+
+def interval_env(interval: Interval) -> dict[str, str]:
+    """The environment the navigate tasks give dbt for a DAG run of ``interval`` (INTERVAL_ENV)."""
+    return {
+        "ATLAS_INTERVAL_START": interval.start.isoformat(),
+        "ATLAS_INTERVAL_END": interval.end.isoformat(),
+    }
 
 
 def query(dsn: str, statement: str, params: Iterable[Any] = ()) -> list[tuple[Any, ...]]:

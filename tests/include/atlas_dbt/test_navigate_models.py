@@ -18,6 +18,7 @@ from tests.fixtures.warehouse import clone_warehouse
 from tests.include.atlas_dbt.chart_tables import (
     create_chart_tables,
     day,
+    interval_env,
     interval_vars,
     promote,
     query,
@@ -337,6 +338,35 @@ def test_a_failing_dbt_test_fails_the_build(chart_dsn, tmp_path):
     assert "SKIP relation navigate.fact_orders" in result.stdout, (
         "the fact waits for the current state's tests"
     )
+
+
+def test_the_dags_interval_comes_from_the_environment_and_keeps_the_partial_parse(chart_dsn, tmp_path):
+    """ATLAS_INTERVAL_START/END select the interval like the vars; a second interval parses partially."""
+    fill(chart_dsn, "support", "tickets", [ticket(1, dt.datetime(2026, 1, 5, 8, tzinfo=UTC))], DAY1)
+    fill(chart_dsn, "support", "tickets", [ticket(2, dt.datetime(2026, 1, 6, 8, tzinfo=UTC))], DAY2)
+    loaded = "SELECT ticket_id FROM navigate.fact_support_tickets ORDER BY ticket_id"
+    outputs = []
+    for interval, expected in ((DAY1, [(1,)]), (DAY2, [(1,), (2,)])):
+        result = run_dbt(
+            chart_dsn, tmp_path, "build", "--select", "tag:source_support", env=interval_env(interval)
+        )
+        assert result.returncode == 0, result.stdout[-6000:]
+        assert query(chart_dsn, loaded) == expected
+        outputs.append(result.stdout)
+    assert "Unable to do partial parsing" not in outputs[1], outputs[1][-3000:]
+    # a manual run's vars win over the environment (which Cosmos leaves set in its process)
+    result = run_dbt(
+        chart_dsn,
+        tmp_path,
+        "compile",
+        "--select",
+        "fact_support_tickets",
+        dbt_vars=interval_vars(DAY2),
+        env=interval_env(DAY1),
+    )
+    assert result.returncode == 0, result.stdout[-6000:]
+    compiled = next((tmp_path / "target" / "compiled").rglob("fact_support_tickets.sql")).read_text()
+    assert "2026-01-06T00:00:00+00:00" in compiled and "2026-01-05T00:00:00+00:00" not in compiled
 
 
 @pytest.mark.parametrize(

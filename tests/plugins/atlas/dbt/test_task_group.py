@@ -22,7 +22,7 @@ from atlas.dbt.manifest import main as manifest_cli
 from atlas.dbt.project import DBT_PROJECT_DIR_ENV
 from atlas.dbt.task_group import (
     CONSUMER_POKE_SECONDS,
-    INTERVAL_VARS,
+    INTERVAL_ENV,
     BaseConsumerSensor,
     InvocationMode,
     build_navigate_group,
@@ -127,14 +127,15 @@ def test_snapshots_render_as_snapshot_tasks(manifest):
 
 @pytest.mark.parametrize("source", ["crm", "shop", "support"])
 def test_one_in_process_build_runs_the_source_with_the_interval(manifest, source):
-    """The producer builds the source's tag in-process, cautious, with the interval vars, no deps, no per-model assets."""
+    """The producer builds the source's tag in-process, cautious, with the interval in its environment (no vars), no deps, no per-model assets."""
     dag, _ = render(source, manifest)
     producer = dag.task_dict[PRODUCER]
     assert type(producer).__name__ == "DbtProducerWatcherOperator"
     assert producer.base_cmd == ["build"]
     assert producer.select == f"tag:source_{source}"
     assert producer.indirect_selection == "cautious"
-    assert producer.vars == INTERVAL_VARS
+    assert producer.env == INTERVAL_ENV
+    assert not producer.vars  # vars that change every run would defeat dbt's partial parse
     assert producer.invocation_mode is InvocationMode.DBT_RUNNER
     assert producer.install_deps is False
     assert producer.emit_datasets is False  # socket hosts break per-model asset URIs
