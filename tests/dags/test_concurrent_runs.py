@@ -1,6 +1,9 @@
 """Two processes run the same source DAG for the same interval at once: both succeed, one run's rows.
 
-Each process is what an operator starts with ``python -m atlas.cli run crm --date D``: its own
+The source is ``shop`` (PostgreSQL, incremental): its navigate has every kind of dbt node Atlas
+builds (current-state tables, the ``dim_product`` snapshot, the yearly-partitioned facts); the
+crm snapshot's forced overlap is in tests/include/atlas_dbt/test_snapshot_concurrency.py.
+Each process is what an operator starts with ``python -m atlas.cli run shop --date D``: its own
 Airflow metadata database (as two schedulers or a scheduler and a manual ``airflow dags test``
 would not share a run id) and one warehouse for both. The warehouse they leave must equal, table
 by table and value by value, the warehouse one run of the interval leaves in a second copy.
@@ -10,7 +13,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import re
 import shutil
 import sqlite3
 import subprocess
@@ -25,7 +27,7 @@ from psycopg import sql
 
 from atlas.constants import SOURCES_DIR
 from atlas_dev.sample import generate
-from tests.fixtures.postgres import PgServer
+from tests.fixtures.postgres import PgServer, new_database_name
 from tests.fixtures.warehouse import WAREHOUSE_CONN_ENV, WarehouseTemplate, clone_warehouse
 
 pytestmark = [pytest.mark.postgres, pytest.mark.airflow, pytest.mark.dbt, pytest.mark.slow]
@@ -33,7 +35,15 @@ pytestmark = [pytest.mark.postgres, pytest.mark.airflow, pytest.mark.dbt, pytest
 REPO = Path(__file__).parents[2]
 DAY = dt.date(2026, 1, 5)
 SCHEMAS = ("explore", "chart", "navigate", "pipeline")
-WRITTEN_AT = {"ingested_at", "quarantined_at", "synced_at", "_promoted_at", "snapshotted_at", "created_at"}
+WRITTEN_AT = {
+    "ingested_at",
+    "quarantined_at",
+    "synced_at",
+    "_promoted_at",
+    "snapshotted_at",
+    "created_at",
+    "loaded_at",
+}
 """When a row was written: differs between any two runs (``pipeline.batches`` has its own below)."""
 VOLATILE = WRITTEN_AT | {
     "started_at",  # pipeline.batches: when the stages ran
@@ -44,7 +54,7 @@ VOLATILE = WRITTEN_AT | {
     "_raw_id",  # interval (test_raw_ids_stay_consistent checks they still point at their row)
     "quarantine_id",
     "valid_from",  # SCD2 check strategy: a version is valid from the snapshot's time,
-    "customer_key",  # and its key is md5(customer_id, valid_from)
+    "product_key",  # and its key is md5(product_id, valid_from)
 }
 """Columns two equal warehouses may differ in: when, not what."""
 RUN_TIMEOUT_S = 600
@@ -84,7 +94,7 @@ def query(dsn: str, statement: str) -> tuple[Any, ...]:
 
 
 def start_run(work: Path, airflow_db: Path, warehouse_uri: str) -> tuple[subprocess.Popen[str], Path]:
-    """``python -m atlas.cli run crm --date DAY`` with its own AIRFLOW_HOME and metadata database."""
+    """``python -m atlas.cli run shop --date DAY`` with its own AIRFLOW_HOME and metadata database."""
     work.mkdir(parents=True)
     shutil.copyfile(airflow_db, work / "airflow.db")
     env = {
@@ -99,7 +109,7 @@ def start_run(work: Path, airflow_db: Path, warehouse_uri: str) -> tuple[subproc
     output = work / "stdout.txt"
     with output.open("w") as handle:
         process = subprocess.Popen(
-            [sys.executable, "-m", "atlas.cli", "run", "crm", "--date", DAY.isoformat()],
+            [sys.executable, "-m", "atlas.cli", "run", "shop", "--date", DAY.isoformat()],
             cwd=REPO,
             env=env,
             stdout=handle,
@@ -130,14 +140,16 @@ def runs(
     monkeypatch = pytest.MonkeyPatch()
     twice_name, twice = clone_warehouse(pg_server, warehouse_template)
     once_name, once = clone_warehouse(pg_server, warehouse_template)
+    shop_name = new_database_name("atlas_shop")
+    shop = pg_server.create_database(shop_name)
     work = tmp_path_factory.mktemp("concurrent")
     try:
-        generate("crm", work / "crm", DAY, DAY + dt.timedelta(days=1))
+        generate("shop", shop, DAY, DAY + dt.timedelta(days=1))
         (work / "sources").mkdir()
-        text = (SOURCES_DIR / "crm.yaml").read_text()
-        (work / "sources" / "crm.yaml").write_text(re.sub(r"location: .*", f"location: {work / 'crm'}", text))
+        shutil.copyfile(SOURCES_DIR / "shop.yaml", work / "sources" / "shop.yaml")
         monkeypatch.setenv("ATLAS_SOURCES_DIR", str(work / "sources"))
         monkeypatch.setenv("ATLAS_STRICT_SOURCES", "1")
+        monkeypatch.setenv("AIRFLOW_CONN_SHOP_SOURCE", pg_server.airflow_uri(shop_name))
         pair = [
             start_run(work / f"run{n}", empty_airflow_db, pg_server.airflow_uri(twice_name)) for n in (1, 2)
         ]
@@ -145,7 +157,7 @@ def runs(
         single = finish(*start_run(work / "single", empty_airflow_db, pg_server.airflow_uri(once_name)))
         orphans = query(
             twice,
-            "SELECT (SELECT count(*) FROM chart.crm__customers AS c WHERE NOT EXISTS "
+            "SELECT (SELECT count(*) FROM chart.shop__orders AS c WHERE NOT EXISTS "
             "(SELECT FROM explore.raw_data AS r WHERE r.raw_id = c._raw_id AND r.record_key = c._record_key)), "
             "(SELECT count(*) FROM chart.quarantine AS q WHERE NOT EXISTS "
             "(SELECT FROM explore.raw_data AS r WHERE r.raw_id = q.raw_id))",
@@ -161,6 +173,7 @@ def runs(
         monkeypatch.undo()
         pg_server.drop_database(twice_name)
         pg_server.drop_database(once_name)
+        pg_server.drop_database(shop_name)
 
 
 def test_the_two_runs_overlapped(runs: dict[str, Any]) -> None:
@@ -172,8 +185,9 @@ def test_the_two_runs_overlapped(runs: dict[str, Any]) -> None:
 def test_two_concurrent_runs_leave_what_one_run_leaves(runs: dict[str, Any]) -> None:
     """Every table of explore, chart, navigate and pipeline: same rows, same values, as one run."""
     twice, once = runs["twice"], runs["once"]
-    assert once["navigate.dim_customer"][""][0] > 0, "the single run built the dimension"
-    assert once["chart.crm__customers"][""][0] > 0
+    for table in ("navigate.dim_product", "navigate.fact_orders", "navigate.fact_order_lines"):
+        assert once[table][""][0] > 0, f"the single run built {table}"
+    assert once["chart.quarantine"][""][0] > 0, "the sample's bad rows were rejected"
     assert twice.keys() == once.keys()
     differing = {
         (table, column): (digest, once[table].get(column))
@@ -185,5 +199,5 @@ def test_two_concurrent_runs_leave_what_one_run_leaves(runs: dict[str, Any]) -> 
 
 
 def test_raw_ids_stay_consistent(runs: dict[str, Any]) -> None:
-    """Every chart row and chart reject still points at the explore row it came from."""
+    """Every chart order and chart reject still points at the explore row it came from."""
     assert runs["orphans"] == (0, 0)

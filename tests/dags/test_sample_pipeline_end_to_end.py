@@ -218,3 +218,24 @@ def test_analyst_role_reads_navigate_only(pipeline: dict[str, Any], relation: st
         else:
             with pytest.raises(psycopg.errors.InsufficientPrivilege):
                 conn.execute(f"SELECT count(*) FROM {relation}")
+
+
+def test_the_data_dictionary_lists_every_column_of_navigate(pipeline: dict[str, Any]) -> None:
+    """Every column of every table the runs built in navigate (facts, snapshots, current states of
+    crm and shop) is in navigate.data_dictionary with a classification and what the analyst sees."""
+    with psycopg.connect(pipeline["dsn"]) as conn:
+        columns = set(
+            conn.execute(
+                "SELECT c.relname::text, a.attname::text FROM pg_class AS c "
+                "JOIN pg_attribute AS a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped "
+                "WHERE c.relnamespace = 'navigate'::regnamespace AND c.relkind IN ('r', 'p') "
+                "AND NOT c.relispartition"
+            ).fetchall()
+        )
+        listed = conn.execute(
+            "SELECT table_name, column_name, classification, masking FROM navigate.data_dictionary"
+        ).fetchall()
+    tables = {table for table, _ in columns}
+    assert {"dim_customer", "dim_product", "fact_orders", "fact_order_lines", "shop__orders"} <= tables
+    assert columns - {(table, column) for table, column, _, _ in listed} == set()
+    assert [row for row in listed if not (row[2] and row[3])] == []
