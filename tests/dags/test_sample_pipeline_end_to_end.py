@@ -21,6 +21,7 @@ from atlas.constants import SOURCES_DIR
 from atlas_dev.sample import generate
 from atlas_dev.sample.crm import MOVING_CUSTOMER_ID
 from tests.fixtures.postgres import PgServer, new_database_name
+from tests.fixtures.roles import login_as
 from tests.fixtures.warehouse import WAREHOUSE_CONN_ENV, WarehouseTemplate, clone_warehouse
 
 pytestmark = [pytest.mark.postgres, pytest.mark.airflow, pytest.mark.dbt, pytest.mark.slow]
@@ -209,10 +210,11 @@ def test_facts_of_two_years_land_in_two_partitions(pipeline: dict[str, Any]) -> 
         pytest.param("explore.raw_data", False, id="explore"),
     ],
 )
-def test_analyst_role_reads_navigate_only(pipeline: dict[str, Any], relation: str, readable: bool) -> None:
-    """atlas_read reads the tables dbt built in navigate and nothing upstream of it."""
-    with psycopg.connect(pipeline["dsn"]) as conn:
-        conn.execute("SET ROLE atlas_read")
+def test_analyst_role_reads_navigate_only(
+    pipeline: dict[str, Any], pg_server: PgServer, relation: str, readable: bool
+) -> None:
+    """A login in atlas_read reads the tables dbt built in navigate and nothing upstream of it."""
+    with login_as(pg_server, pipeline["dsn"], "atlas_read") as analyst, psycopg.connect(analyst) as conn:
         if readable:
             assert conn.execute(f"SELECT count(*) FROM {relation}").fetchone()[0] > 0
         else:
