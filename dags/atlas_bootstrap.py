@@ -11,6 +11,7 @@ import datetime as dt
 
 from airflow.sdk import dag, task
 
+from atlas.alerts import task_callbacks
 from atlas.constants import Layer
 
 
@@ -20,7 +21,12 @@ from atlas.constants import Layer
     start_date=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
     catchup=False,
     tags=["atlas", "global", f"layer:{Layer.EXPLORE}"],
-    default_args={"owner": "atlas-platform", "retries": 2, "retry_delay": dt.timedelta(minutes=1)},
+    default_args={
+        "owner": "atlas-platform",
+        "retries": 2,
+        "retry_delay": dt.timedelta(minutes=1),
+        **task_callbacks(None),  # the project's default alert routes (include/alerts.yaml)
+    },
     doc_md=__doc__,
 )
 def atlas_bootstrap() -> None:

@@ -13,6 +13,7 @@ import datetime as dt
 
 from airflow.sdk import DAG
 
+from atlas.alerts import task_callbacks
 from atlas.operators.partitions import EnsurePartitionsOperator
 
 PARTITIONS_AHEAD = 3
@@ -25,7 +26,12 @@ with DAG(
     catchup=False,
     max_active_runs=1,
     tags=["atlas", "global", "maintenance"],
-    default_args={"owner": "atlas-platform", "retries": 2, "retry_delay": dt.timedelta(minutes=1)},
+    default_args={
+        "owner": "atlas-platform",
+        "retries": 2,
+        "retry_delay": dt.timedelta(minutes=1),
+        **task_callbacks(None),  # the project's default alert routes (include/alerts.yaml)
+    },
     doc_md=__doc__,
 ):
     EnsurePartitionsOperator(task_id="ensure_partitions_ahead", tables=None, ahead=PARTITIONS_AHEAD)

@@ -15,6 +15,7 @@ from typing import Annotated, Any
 
 from pydantic import Field, StringConstraints, field_validator, model_validator
 
+from atlas.config.alerts import AlertRoutes
 from atlas.config.connectors import ConnectorConfig
 from atlas.config.patterns import postgres_regex_problem
 from atlas.config.types import (
@@ -31,7 +32,6 @@ from atlas.exceptions import ConfigProblem
 PLANNED_SECTIONS: dict[str, str] = {
     "quality": "quality checks arrive with the quality stage",
     "retention": "retention and archiving arrive with the archive stage",
-    "alerts": "alert routes arrive with alerting",
     "pii": "PII policies arrive with the PII stage",
 }
 """Top-level sections Atlas will read once the stage that reads them exists; until then a source
@@ -251,6 +251,10 @@ class SourceConfig(Model):
     ``postgres``, ``http``), whose README documents its other keys."""
     entities: list[Entity] = Field(min_length=1)
     """The entities of the source; each lands, promotes and reaches navigate on its own."""
+    alerts: AlertRoutes = AlertRoutes()
+    """Where the DAG's alerts go (a failed task, later a failed quality gate): ``email``,
+    ``smtp_conn_id``, ``slack_webhook_conn_id``, ``pagerduty_conn_id``
+    (:mod:`atlas.config.alerts`); unset keys come from the project's ``include/alerts.yaml``."""
 
     @model_validator(mode="before")
     @classmethod

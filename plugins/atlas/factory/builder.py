@@ -20,6 +20,7 @@ from typing import Any
 
 from airflow.sdk import DAG, Asset, CronDataIntervalTimetable
 
+from atlas.alerts import task_callbacks
 from atlas.config.source import SourceConfig
 from atlas.constants import Layer
 from atlas.factory.docs import render_doc_md
@@ -99,4 +100,6 @@ def _default_args(config: SourceConfig) -> dict[str, Any]:
         "retry_exponential_backoff": RETRY_BACKOFF,
         "max_retry_delay": MAX_RETRY_DELAY,
         "execution_timeout": EXECUTION_TIMEOUT,
+        # a failed task alerts the source's routes (YAML `alerts` over include/alerts.yaml)
+        **task_callbacks(config.name, config.alerts),
     }
