@@ -103,6 +103,7 @@ def run_demo(*, reset_samples: bool = False) -> int:
     """Run the demo end to end; returns the process exit code."""
     started = time.perf_counter()
     demo_environment()
+    LINEAGE_FILE.unlink(missing_ok=True)  # the transport appends: show this run's events only
     from atlas.migrations import migrate
     from atlas.run import output_to
 
@@ -122,13 +123,34 @@ def run_demo(*, reset_samples: bool = False) -> int:
 
         print_report(warehouse_dsn)
     if LINEAGE_FILE.exists():
-        with LINEAGE_FILE.open() as events:
-            _say(f"\nopenlineage: {sum(1 for _ in events)} event(s) in {LINEAGE_FILE}")
+        _say_lineage(LINEAGE_FILE)
     _say(
         f"\ndemo finished in {time.perf_counter() - started:.0f}s"
         + (f", {failures} failed run(s)" if failures else "")
     )
     return 1 if failures else 0
+
+
+def _say_lineage(path: Path) -> None:
+    """How many OpenLineage events the runs wrote, and each task's datasets, input → output."""
+
+    def shown(dataset: dict[str, str]) -> str:  # a warehouse table without its database name
+        if dataset["namespace"].startswith("postgres://") and dataset["name"].count(".") == 2:
+            return dataset["name"].split(".", 1)[1]
+        return dataset["name"]
+
+    edges: dict[str, tuple[list[str], list[str]]] = {}
+    count = 0
+    with path.open() as events:
+        for line in events:
+            count += 1
+            event = json.loads(line)
+            if event.get("eventType") == "COMPLETE" and event.get("outputs"):
+                names = [[shown(d) for d in event.get(side, [])] for side in ("inputs", "outputs")]
+                edges[event["job"]["name"]] = (names[0], names[1])
+    _say(f"\nopenlineage: {count} event(s) in {path}; the datasets of each task, input -> output:")
+    for job, (inputs, outputs) in sorted(edges.items()):
+        _say(f"  {job}: {', '.join(inputs) or '-'} -> {', '.join(outputs)}")
 
 
 def _run_dags() -> int:

@@ -241,3 +241,74 @@ def test_the_data_dictionary_lists_every_column_of_navigate(pipeline: dict[str, 
     assert {"dim_customer", "dim_product", "fact_orders", "fact_order_lines", "shop__orders"} <= tables
     assert columns - {(table, column) for table, column, _, _ in listed} == set()
     assert [row for row in listed if not (row[2] and row[3])] == []
+
+
+def _lineage(openlineage_log: Path, run_ids: set[str]) -> dict[str, list[dict[str, Any]]]:
+    """COMPLETE events of the pipeline's DAG runs by job name (``<dag>.<task>``)."""
+    import json
+
+    events: dict[str, list[dict[str, Any]]] = {}
+    for line in openlineage_log.read_text().splitlines():
+        event = json.loads(line)
+        dag_run = event.get("run", {}).get("facets", {}).get("airflow", {}).get("dagRun", {})
+        if event.get("eventType") == "COMPLETE" and dag_run.get("run_id") in run_ids:
+            events.setdefault(event["job"]["name"], []).append(event)
+    return events
+
+
+def test_lineage_names_each_layer_with_schema_and_row_counts(
+    pipeline: dict[str, Any], openlineage_log: Path
+) -> None:
+    """source → explore.raw_data (+ quarantine) → chart.<table> (+ quarantine) → navigate (dbt), in one namespace."""
+    with psycopg.connect(pipeline["dsn"]) as conn:
+        run_ids = {row[0] for row in conn.execute("SELECT DISTINCT run_id FROM pipeline.batches")}
+        landed = {
+            row[0]
+            for row in conn.execute(
+                "SELECT rows_landed FROM pipeline.batches WHERE entity_name = 'customers'"
+            )
+        }
+        promoted = {
+            row[0]
+            for row in conn.execute(
+                "SELECT rows_promoted FROM pipeline.batches WHERE entity_name = 'customers'"
+            )
+        }
+        database = conn.info.dbname
+    events = _lineage(openlineage_log, run_ids)
+    land = [e for e in events.get("atlas_crm.land_customers", []) if e.get("outputs")]
+    promote = [e for e in events.get("atlas_crm.promote_customers", []) if e.get("outputs")]
+    shop = [e for e in events.get("atlas_shop.land_orders", []) if e.get("outputs")]
+    dbt = [e for e in events.get("atlas_crm.navigate.dbt_producer_watcher", []) if e.get("outputs")]
+    for found in (land, promote, shop, dbt):
+        assert found, sorted(events)
+
+    (source,) = land[0]["inputs"]
+    assert source["namespace"] == "file"
+    assert source["name"].endswith("customers/{start:%Y/%m}/customers_{start:%Y%m%d}.csv")
+    assert {f["name"] for f in source["facets"]["schema"]["fields"]} >= {"customer_id", "email"}
+    outputs = {d["name"]: d for d in land[0]["outputs"]}
+    assert set(outputs) == {f"{database}.explore.raw_data", f"{database}.explore.quarantine"}
+    for event in land:
+        rows = {d["name"]: d["outputFacets"]["outputStatistics"]["rowCount"] for d in event["outputs"]}
+        assert rows[f"{database}.explore.raw_data"] in landed
+    warehouse = outputs[f"{database}.explore.raw_data"]["namespace"]
+
+    assert [(d["namespace"], d["name"]) for d in promote[0]["inputs"]] == [
+        (warehouse, f"{database}.explore.raw_data")
+    ]
+    chart = {d["name"]: d for d in promote[0]["outputs"]}
+    table = chart[f"{database}.chart.crm__customers"]
+    assert table["namespace"] == warehouse
+    assert {f["name"]: f["type"] for f in table["facets"]["schema"]["fields"]}["birth_date"] == "date"
+    assert {e["outputs"][0]["outputFacets"]["outputStatistics"]["rowCount"] for e in promote} <= promoted
+    assert f"{database}.chart.quarantine" in chart
+
+    (orders,) = shop[0]["inputs"]
+    assert orders["namespace"].startswith("postgres://")
+    assert orders["name"].endswith(".shop.orders")
+
+    navigate = {(d["namespace"], d["name"]) for e in dbt for d in e["outputs"]}
+    assert (warehouse, f"{database}.navigate.dim_customer") in navigate, (
+        "dbt's datasets share the warehouse namespace"
+    )

@@ -10,6 +10,8 @@ table, an endpoint). The source model of each registered connector is assembled 
 
 from __future__ import annotations
 
+from typing import Any
+
 from atlas.config.types import Model
 
 
@@ -22,3 +24,8 @@ class ConnectorConfig(Model):
     def summary(self) -> str:
         """One line for the DAG's docs: what the connector reads, from where."""
         return self.type
+
+    def lineage_dataset(self, entity: Any) -> tuple[str, str]:
+        """The OpenLineage (namespace, name) of what ``entity`` is read from, at run time (it may
+        look up the source's Airflow connection). A connector that knows better overrides this."""
+        return f"atlas-{self.type}", str(entity.name)

@@ -41,6 +41,7 @@ class ExploreToChartOperator(SourceEntityOperator):
         ti = context["ti"]
         log.info("promoting %s.%s for [%s, %s)", source.name, self.entity, interval.start, interval.end)
         result = self.hook.promote(source, self.entity, interval, dag_id=ti.dag_id, run_id=ti.run_id)
+        self._promoted = (source, result)
         return {
             "table": result.table,
             "batch_id": str(result.batch_id),
@@ -53,3 +54,28 @@ class ExploreToChartOperator(SourceEntityOperator):
             "rows_retried": result.rows_retried,
             "rows_recovered": result.rows_recovered,
         }
+
+    def get_openlineage_facets_on_complete(self, task_instance: Any) -> Any:
+        """``explore.raw_data`` → ``chart.<source>__<entity>`` (rows promoted) and ``chart.quarantine``."""
+        from atlas.lineage import CHART_QUARANTINE, EXPLORE_RAW, fail_soft, operator_lineage, warehouse_table
+
+        promoted = getattr(self, "_promoted", None)
+        if promoted is None:
+            return None
+        source, result = promoted
+
+        def build() -> Any:
+            entity = source.entity(self.entity)
+            schema, _, table = result.table.rpartition(".")
+            columns = {column.name: column.type.value for column in entity.columns}
+            return operator_lineage(
+                inputs=[warehouse_table(self.warehouse_conn_id, EXPLORE_RAW)],
+                outputs=[
+                    warehouse_table(
+                        self.warehouse_conn_id, (schema or "chart", table), columns, result.rows_promoted
+                    ),
+                    warehouse_table(self.warehouse_conn_id, CHART_QUARANTINE, rows=result.rows_rejected),
+                ],
+            )
+
+        return fail_soft(build, self.task_id)

@@ -60,6 +60,7 @@ class SourceToExploreOperator(SourceEntityOperator):
             run_id=context["run_id"],
         )
         self.hook.sync_source_system(config)
+        self._landed = (config, entity, result)
         log.info(
             "%s.%s batch %s: read %s, landed %s, quarantined %s in %.1fs",
             config.name,
@@ -71,3 +72,35 @@ class SourceToExploreOperator(SourceEntityOperator):
             result.seconds,
         )
         return result.as_xcom()
+
+    def get_openlineage_facets_on_complete(self, task_instance: Any) -> Any:
+        """The source's dataset → ``explore.raw_data`` (rows landed) and ``explore.quarantine``."""
+        from atlas.lineage import (
+            EXPLORE_QUARANTINE,
+            EXPLORE_RAW,
+            RAW_DATA_COLUMNS,
+            DatasetRef,
+            fail_soft,
+            operator_lineage,
+            warehouse_table,
+        )
+
+        landed = getattr(self, "_landed", None)
+        if landed is None:
+            return None
+        config, entity, result = landed
+
+        def build() -> Any:
+            namespace, name = config.connector.lineage_dataset(entity)
+            columns = {column.name: column.type.value for column in entity.columns}
+            return operator_lineage(
+                inputs=[DatasetRef(namespace, name, columns)],
+                outputs=[
+                    warehouse_table(
+                        self.warehouse_conn_id, EXPLORE_RAW, RAW_DATA_COLUMNS, result.rows_landed
+                    ),
+                    warehouse_table(self.warehouse_conn_id, EXPLORE_QUARANTINE, rows=result.rows_quarantined),
+                ],
+            )
+
+        return fail_soft(build, self.task_id)

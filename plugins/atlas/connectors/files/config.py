@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import codecs
 from enum import StrEnum
-from typing import Annotated, Literal
+from pathlib import Path
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, StringConstraints, field_validator
 
@@ -107,6 +108,13 @@ class FilesConnector(ConnectorConfig):
 
     def summary(self) -> str:
         return f"files: {self.format.value} from `{self.location}` (select by {self.select.value})"
+
+    def lineage_dataset(self, entity: Any) -> tuple[str, str]:
+        """``s3://bucket`` and the key pattern, or ``file`` and the local path pattern."""
+        if self.is_s3:
+            bucket, _, prefix = self.location[len("s3://") :].partition("/")
+            return f"s3://{bucket}", "/".join(part for part in (prefix.strip("/"), entity.path) if part)
+        return "file", str(Path(self.location).resolve() / entity.path)
 
 
 class FilesEntity(Entity):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field
 
@@ -50,6 +50,22 @@ class HttpConnector(ConnectorConfig):
 
     def summary(self) -> str:
         return f"http: connection `{self.conn_id}`, {self.pagination.value} pagination, {self.page_size} per page"
+
+    def lineage_dataset(self, entity: Any) -> tuple[str, str]:
+        """The connection's ``scheme://host[:port]`` and the endpoint's path."""
+        from urllib.parse import urlsplit
+
+        from airflow.sdk import BaseHook
+
+        conn = BaseHook.get_connection(self.conn_id)
+        base = conn.host or ""
+        if "://" not in base:
+            base = f"{conn.schema or 'https'}://{base}"
+        parts = urlsplit(base)
+        netloc = parts.hostname or "localhost"
+        netloc += f":{conn.port or parts.port}" if (conn.port or parts.port) else ""
+        path = "/".join(p.strip("/") for p in (parts.path, entity.endpoint) if p.strip("/"))
+        return f"{parts.scheme}://{netloc}", "/" + path
 
 
 class HttpEntity(Entity):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
@@ -32,6 +32,14 @@ class PostgresConnector(ConnectorConfig):
 
     def summary(self) -> str:
         return f"postgres: connection `{self.conn_id}`, rows by interval of a watermark column"
+
+    def lineage_dataset(self, entity: Any) -> tuple[str, str]:
+        """``postgres://host:port`` of the connection and ``database.schema.table`` (or the
+        entity's name for a query)."""
+        from atlas.lineage import postgres_namespace
+
+        namespace, database = postgres_namespace(self.conn_id)
+        return namespace, f"{database}.{entity.table or entity.name}"
 
 
 class PostgresEntity(Entity):
