@@ -308,6 +308,15 @@ def test_lineage_names_each_layer_with_schema_and_row_counts(
     assert orders["namespace"].startswith("postgres://")
     assert orders["name"].endswith(".shop.orders")
 
+    (publish, *_) = [e for e in events.get("atlas_crm.publish", []) if e.get("outputs")]
+    assert [(d["namespace"], d["name"]) for d in publish["inputs"]] == [
+        (warehouse, f"{database}.chart.crm__customers")
+    ]
+    assert {d["name"] for d in publish["outputs"]} == {
+        f"{database}.navigate.crm__customers",
+        f"{database}.navigate.dim_customer",
+    }, "chart -> navigate, the edge Cosmos's events leave out (they name the ephemeral staging model)"
+
     navigate = {(d["namespace"], d["name"]) for e in dbt for d in e["outputs"]}
     assert (warehouse, f"{database}.navigate.dim_customer") in navigate, (
         "dbt's datasets share the warehouse namespace"

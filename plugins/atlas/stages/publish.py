@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import logging
-
 from atlas.config.source import SourceConfig
 from atlas.stages import Stage, StageContext, StageTasks
-
-log = logging.getLogger(__name__)
 
 
 def navigate_asset_uri(source: str) -> str:
@@ -15,16 +11,19 @@ def navigate_asset_uri(source: str) -> str:
     return f"atlas://warehouse/navigate/{source}"
 
 
-def _publish(source: str) -> None:
-    """Mark the interval published; the task's outlet Asset event triggers downstream DAGs."""
-    log.info("source %s: interval published to %s", source, navigate_asset_uri(source))
-
-
 def add_tasks(context: StageContext) -> StageTasks:
-    from airflow.sdk import Asset, task
+    from airflow.sdk import Asset
+
+    from atlas.dbt.task_group import source_tag
+    from atlas.operators.publish import PublishOperator
 
     name = context.config.name
-    publish = task(task_id="publish", outlets=[Asset(navigate_asset_uri(name))])(_publish)(source=name)
+    publish = PublishOperator(
+        task_id="publish",
+        source=name,
+        dbt_tag=source_tag(context.config),
+        outlets=[Asset(navigate_asset_uri(name))],
+    )
     return StageTasks(first=[publish], last=[publish])
 
 
