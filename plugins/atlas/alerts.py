@@ -4,8 +4,8 @@ Every generated source DAG and the global DAGs get :func:`task_callbacks` in the
 ``default_args``: a task that fails (its last try) alerts every route; a failed try that will be
 retried triggers PagerDuty only, under the same dedup key (``atlas/<dag>/<task>/<interval start>``),
 so a retry storm is one incident; a task that succeeds after a failed try resolves that incident.
-Later stages (a quality gate, anomalies, undeclared PII) alert through :func:`send_alert` with
-the same routes (:func:`atlas.config.alerts.AlertRoutes`).
+Later stages (a quality gate, anomalies, undeclared PII) alert through
+``send_alert(alert, routes_for(config.alerts))``: the same routes as the task callbacks.
 
 A route that cannot deliver (no connection, server down) is logged with the alert it was carrying
 and the other routes are still tried; :func:`send_alert` never raises, so an alert can never mask
@@ -241,9 +241,15 @@ class TaskAlerts:
         return f"TaskAlerts({self.kind!r}, {self.source!r})"
 
 
+def routes_for(routes: AlertRoutes | None = None) -> AlertRoutes:
+    """A source's routes (its YAML ``alerts``) over the project's defaults; the defaults alone for
+    ``None``. What a stage passes to :func:`send_alert` (``routes_for(config.alerts)``)."""
+    return (routes or AlertRoutes()).merged_over(default_routes())
+
+
 def task_callbacks(source: str | None, routes: AlertRoutes | None = None) -> dict[str, Any]:
     """``default_args`` entries that alert ``routes`` merged over the project's defaults."""
-    merged = (routes or AlertRoutes()).merged_over(default_routes())
+    merged = routes_for(routes)
     return {
         "on_failure_callback": TaskAlerts("failure", source, merged),
         "on_retry_callback": TaskAlerts("retry", source, merged),

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 
-from atlas.alerts import Alert, TaskAlerts, send_alert
+from atlas.alerts import Alert, TaskAlerts, routes_for, send_alert
 from atlas.config.alerts import AlertRoutes, default_routes
 from atlas.exceptions import SourceConfigError
 
@@ -207,6 +207,20 @@ def test_a_broken_route_is_logged_and_the_others_still_deliver(
 
 
 # -- configuration ----------------------------------------------------------------------------
+
+
+def test_a_stage_alerts_its_sources_routes_over_the_project_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, receiver: Posts
+) -> None:
+    """routes_for(config.alerts): what a later stage passes to send_alert; defaults from ATLAS_ALERTS_FILE."""
+    path = tmp_path / "alerts.yaml"
+    path.write_text("alerts:\n  slack_webhook_conn_id: atlas_slack\n")
+    monkeypatch.setenv("ATLAS_ALERTS_FILE", str(path))
+    routes = routes_for(AlertRoutes.model_validate({"pagerduty_conn_id": "atlas_pagerduty"}))
+    assert send_alert(an_alert(), routes) == []
+    assert len(receiver.at("/slack")) == 1
+    assert len(receiver.at("/v2/enqueue")) == 1
+    assert routes_for(None).slack_webhook_conn_id == "atlas_slack"
 
 
 def test_default_routes_come_from_the_project_file_and_a_source_overrides_them(tmp_path: Path) -> None:
