@@ -19,6 +19,7 @@ neither a proxy setup nor a test receiver can change.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import html
 import json
@@ -33,6 +34,8 @@ log = logging.getLogger(__name__)
 
 Severity = Literal["critical", "error", "warning", "info"]
 PAGERDUTY_ENDPOINT = "v2/enqueue"
+ROUTE_TIMEOUT_S = 10
+"""Seconds an HTTP route (Slack, PagerDuty) may take before it counts as broken."""
 
 
 @dataclass(frozen=True)
@@ -133,7 +136,7 @@ def _slack(alert: Alert, routes: AlertRoutes) -> None:
     from airflow.providers.slack.notifications.slack_webhook import SlackWebhookNotifier
 
     notifier = SlackWebhookNotifier(
-        slack_webhook_conn_id=str(routes.slack_webhook_conn_id), text=alert.text()
+        slack_webhook_conn_id=str(routes.slack_webhook_conn_id), text=alert.text(), timeout=ROUTE_TIMEOUT_S
     )
     notifier.notify({})
 
@@ -163,6 +166,7 @@ def _pagerduty(alert: Alert, routes: AlertRoutes, action: Literal["trigger", "re
         endpoint=PAGERDUTY_ENDPOINT,
         data=json.dumps(event),
         headers={"Content-Type": "application/json"},
+        extra_options={"timeout": ROUTE_TIMEOUT_S},  # a callback must never hang the task
     )
 
 
@@ -227,6 +231,7 @@ class TaskAlerts:
             alert = alert_from_context(
                 context, f"{what}: task {where} failed, will retry", source=self.source
             )
+            alert = dataclasses.replace(alert, severity="warning")  # the final failure pages as error
             if self.routes.pagerduty_conn_id and not _deliver(
                 "pagerduty", _pagerduty_trigger, alert, self.routes
             ):
@@ -243,8 +248,23 @@ class TaskAlerts:
 
 def routes_for(routes: AlertRoutes | None = None) -> AlertRoutes:
     """A source's routes (its YAML ``alerts``) over the project's defaults; the defaults alone for
-    ``None``. What a stage passes to :func:`send_alert` (``routes_for(config.alerts)``)."""
-    return (routes or AlertRoutes()).merged_over(default_routes())
+    ``None``. What a stage passes to :func:`send_alert` (``routes_for(config.alerts)``).
+
+    A project file that does not validate is logged as an error and ignored (the source's own
+    routes still apply), so that it cannot take every DAG down with it; with
+    ``ATLAS_STRICT_SOURCES=1`` (CI) it is raised instead.
+    """
+    from atlas.exceptions import SourceConfigError
+    from atlas.factory.loader import strict_mode  # here: the loader imports the builder, which imports this
+
+    try:
+        defaults = default_routes()
+    except SourceConfigError:
+        if strict_mode():
+            raise
+        log.exception("the project's default alert routes are ignored until the file is fixed")
+        defaults = AlertRoutes()
+    return (routes or AlertRoutes()).merged_over(defaults)
 
 
 def task_callbacks(source: str | None, routes: AlertRoutes | None = None) -> dict[str, Any]:

@@ -223,6 +223,22 @@ def test_a_stage_alerts_its_sources_routes_over_the_project_file(
     assert routes_for(None).slack_webhook_conn_id == "atlas_slack"
 
 
+def test_a_broken_project_file_is_logged_and_ignored_unless_strict(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """One bad include/alerts.yaml must not take every DAG down: logged, the source's routes kept."""
+    path = tmp_path / "alerts.yaml"
+    path.write_text("alerts:\n  emails: [x@example.com]\n")
+    monkeypatch.setenv("ATLAS_ALERTS_FILE", str(path))
+    monkeypatch.setenv("ATLAS_STRICT_SOURCES", "0")
+    own = AlertRoutes.model_validate({"slack_webhook_conn_id": "atlas_slack"})
+    assert routes_for(own) == own
+    assert str(path) in caplog.text
+    monkeypatch.setenv("ATLAS_STRICT_SOURCES", "1")
+    with pytest.raises(SourceConfigError, match=r"alerts\.emails"):
+        routes_for(own)
+
+
 def test_default_routes_come_from_the_project_file_and_a_source_overrides_them(tmp_path: Path) -> None:
     path = tmp_path / "alerts.yaml"
     path.write_text("alerts:\n  email: [platform@example.com]\n  slack_webhook_conn_id: atlas_slack\n")
@@ -314,6 +330,7 @@ def test_a_retry_storm_is_one_incident_resolved_by_the_success(
     assert str(run.state) == "success"
     events = receiver.at("/v2/enqueue")
     assert [event["event_action"] for event in events] == ["trigger", "trigger", "resolve"]
+    assert [event["payload"]["severity"] for event in events[:2]] == ["warning", "warning"]
     assert len({event["dedup_key"] for event in events}) == 1
     assert mailbox.messages == [], "retries page PagerDuty only; nobody is mailed for a task that recovered"
     assert receiver.at("/slack") == []

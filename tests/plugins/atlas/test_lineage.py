@@ -8,16 +8,18 @@ import logging
 import pytest
 
 from atlas.config import load_source
-from atlas.constants import SOURCES_DIR
+from atlas.constants import INCLUDE_DIR, SOURCES_DIR
 from atlas.lineage import DatasetRef, fail_soft, operator_lineage, postgres_namespace, warehouse_table
 
 
-def test_a_local_files_source_is_its_path_pattern() -> None:
+def test_a_local_files_source_is_its_path_pattern(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Resolved as the reader resolves it (the project root), whatever the worker's directory."""
     config = load_source(SOURCES_DIR / "crm.yaml")
+    monkeypatch.chdir(tmp_path)
     namespace, name = config.connector.lineage_dataset(config.entity("customers"))
     assert namespace == "file"
     assert name.endswith("/customers/{start:%Y/%m}/customers_{start:%Y%m%d}.csv")
-    assert name.startswith("/")
+    assert name.startswith(str(INCLUDE_DIR.resolve()) + "/")
 
 
 def test_an_s3_files_source_is_its_bucket_and_key_pattern() -> None:
@@ -36,6 +38,20 @@ def test_a_postgres_source_is_its_servers_table(monkeypatch: pytest.MonkeyPatch)
         "postgres://db.example.com:6543",
         "shopdb.shop.orders",
     )
+
+
+def test_a_postgres_table_without_schema_is_in_public_and_a_query_is_named_after_its_entity(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("AIRFLOW_CONN_SHOP_SOURCE", "postgresql://reader@db.example.com:6543/shopdb")
+    config = load_source(SOURCES_DIR / "shop.yaml")
+    orders = config.entity("orders")
+    assert (
+        config.connector.lineage_dataset(orders.model_copy(update={"table": "orders"}))[1]
+        == "shopdb.public.orders"
+    )
+    query = orders.model_copy(update={"table": None, "query": "SELECT 1"})
+    assert config.connector.lineage_dataset(query)[1] == "shopdb.query.orders"
 
 
 def test_an_http_source_is_its_base_url_and_endpoint(monkeypatch: pytest.MonkeyPatch) -> None:

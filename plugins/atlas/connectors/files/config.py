@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import codecs
 from enum import StrEnum
-from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, StringConstraints, field_validator
@@ -114,7 +113,9 @@ class FilesConnector(ConnectorConfig):
         if self.is_s3:
             bucket, _, prefix = self.location[len("s3://") :].partition("/")
             return f"s3://{bucket}", "/".join(part for part in (prefix.strip("/"), entity.path) if part)
-        return "file", str(Path(self.location).resolve() / entity.path)
+        from atlas.connectors.files.confine import local_path  # as the reader resolves it
+
+        return "file", str(local_path(self.location).resolve() / entity.path)
 
 
 class FilesEntity(Entity):

@@ -59,8 +59,9 @@ class HttpConnector(ConnectorConfig):
 
         conn = BaseHook.get_connection(self.conn_id)
         base = conn.host or ""
-        if "://" not in base:
-            base = f"{conn.schema or 'https'}://{base}"
+        if "://" not in base:  # the scheme as the reader picks it (atlas/connectors/http/reader.py)
+            scheme = next((s for s in (conn.schema, conn.conn_type) if s in ("http", "https")), "http")
+            base = f"{scheme}://{base}"
         parts = urlsplit(base)
         netloc = parts.hostname or "localhost"
         netloc += f":{conn.port or parts.port}" if (conn.port or parts.port) else ""

@@ -39,7 +39,10 @@ class PostgresConnector(ConnectorConfig):
         from atlas.lineage import postgres_namespace
 
         namespace, database = postgres_namespace(self.conn_id)
-        return namespace, f"{database}.{entity.table or entity.name}"
+        if entity.table is None:  # a query: named after the entity, under the database
+            return namespace, f"{database}.query.{entity.name}"
+        table = entity.table if "." in entity.table else f"public.{entity.table}"
+        return namespace, f"{database}.{table}"
 
 
 class PostgresEntity(Entity):
