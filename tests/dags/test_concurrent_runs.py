@@ -7,16 +7,22 @@ Each process is what an operator starts with ``python -m atlas.cli run shop --da
 Airflow metadata database (as two schedulers or a scheduler and a manual ``airflow dags test``
 would not share a run id) and one warehouse for both. The warehouse they leave must equal, table
 by table and value by value, the warehouse one run of the interval leaves in a second copy.
+
+The two builds are made to collide: the test holds the navigate lock of every shop node (the
+advisory lock each dbt node takes, macros/navigate_lock.sql) until both producers wait for it,
+then lets them go, so both reach every node at once, including the first runs of every table.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import shutil
 import sqlite3
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -30,7 +36,13 @@ from atlas_dev.sample import generate
 from tests.fixtures.postgres import PgServer, new_database_name
 from tests.fixtures.warehouse import WAREHOUSE_CONN_ENV, WarehouseTemplate, clone_warehouse
 
-pytestmark = [pytest.mark.postgres, pytest.mark.airflow, pytest.mark.dbt, pytest.mark.slow]
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.airflow,
+    pytest.mark.dbt,
+    pytest.mark.slow,
+    pytest.mark.timeout(1800),  # the module fixture runs three DAG runs, two of them at once
+]
 
 REPO = Path(__file__).parents[2]
 DAY = dt.date(2026, 1, 5)
@@ -58,6 +70,58 @@ VOLATILE = WRITTEN_AT | {
 }
 """Columns two equal warehouses may differ in: when, not what."""
 RUN_TIMEOUT_S = 600
+WAIT_S = 400
+"""How long both producers may take to reach navigate and wait at its locks."""
+WAITERS = (
+    "SELECT count(*) FROM pg_locks AS l JOIN unnest(%s::text[]) AS k(name) "
+    "ON l.classid::bigint = ((hashtext(k.name)::bigint >> 32) & 4294967295) "
+    "AND l.objid::bigint = (hashtext(k.name)::bigint & 4294967295) "
+    "WHERE l.locktype = 'advisory' AND NOT l.granted AND l.objsubid = 1"
+)
+"""Sessions waiting for one of the navigate locks ``k.name`` (``pg_advisory_lock(hashtext(name))``)."""
+
+
+def navigate_locks() -> list[str]:
+    """``navigate.<table>`` of every shop model and snapshot dbt builds: the keys of their locks."""
+    from atlas.dbt.manifest import resolve_slices
+
+    manifest = json.loads(resolve_slices().path("source_shop").read_text())
+    return sorted(
+        f"navigate.{node.get('alias') or node['name']}"
+        for node in manifest["nodes"].values()
+        if node["resource_type"] in ("model", "snapshot")
+        and node["config"].get("materialized") != "ephemeral"
+        and "source_shop" in node["tags"]  # the slice also holds the parents it refs (dim_customer)
+    )
+
+
+def start_pair_at_the_locks(dsn: str, start: Any) -> list[tuple[subprocess.Popen[str], Path]]:
+    """Hold every navigate lock, start both runs, release once both producers wait at a lock."""
+    locks = navigate_locks()
+    with psycopg.connect(dsn, autocommit=True) as holder:
+        for name in locks:
+            holder.execute("SELECT pg_advisory_lock(hashtext(%s))", [name])
+        pair = [start(n) for n in (1, 2)]
+        deadline = time.monotonic() + WAIT_S
+        try:
+            while holder.execute(WAITERS, [locks]).fetchone()[0] < 2:
+                for process, output in pair:
+                    assert process.poll() is None, output.read_text()[-4000:]
+                assert time.monotonic() < deadline, "the two builds never both waited at navigate"
+                time.sleep(0.5)
+        except BaseException:
+            stop(pair)
+            raise
+        holder.execute("SELECT pg_advisory_unlock_all()")
+    return pair
+
+
+def stop(runs: list[tuple[subprocess.Popen[str], Path]]) -> None:
+    """Kill runs still going (a failed test leaves no process on a dropped database)."""
+    for process, _ in runs:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=30)
 
 
 def table_digests(dsn: str) -> dict[str, dict[str, Any]]:
@@ -143,6 +207,7 @@ def runs(
     shop_name = new_database_name("atlas_shop")
     shop = pg_server.create_database(shop_name)
     work = tmp_path_factory.mktemp("concurrent")
+    started: list[tuple[subprocess.Popen[str], Path]] = []
     try:
         generate("shop", shop, DAY, DAY + dt.timedelta(days=1))
         (work / "sources").mkdir()
@@ -150,11 +215,13 @@ def runs(
         monkeypatch.setenv("ATLAS_SOURCES_DIR", str(work / "sources"))
         monkeypatch.setenv("ATLAS_STRICT_SOURCES", "1")
         monkeypatch.setenv("AIRFLOW_CONN_SHOP_SOURCE", pg_server.airflow_uri(shop_name))
-        pair = [
-            start_run(work / f"run{n}", empty_airflow_db, pg_server.airflow_uri(twice_name)) for n in (1, 2)
-        ]
+        pair = start_pair_at_the_locks(
+            twice, lambda n: start_run(work / f"run{n}", empty_airflow_db, pg_server.airflow_uri(twice_name))
+        )
+        started.extend(pair)
         spans = [finish(process, output) for process, output in pair]
-        single = finish(*start_run(work / "single", empty_airflow_db, pg_server.airflow_uri(once_name)))
+        started.append(start_run(work / "single", empty_airflow_db, pg_server.airflow_uri(once_name)))
+        single = finish(*started[-1])
         orphans = query(
             twice,
             "SELECT (SELECT count(*) FROM chart.shop__orders AS c WHERE NOT EXISTS "
@@ -162,7 +229,15 @@ def runs(
             "(SELECT count(*) FROM chart.quarantine AS q WHERE NOT EXISTS "
             "(SELECT FROM explore.raw_data AS r WHERE r.raw_id = q.raw_id))",
         )
+        built_on = [
+            sum(
+                log.read_text(errors="replace").count("was created by a concurrent run")
+                for log in run.glob("*/*.log")
+            )
+            for run in (work / "run1", work / "run2")
+        ]
         yield {
+            "built_on": built_on,
             "spans": spans,
             "single": single,
             "twice": table_digests(twice),
@@ -170,6 +245,7 @@ def runs(
             "orphans": orphans,
         }
     finally:
+        stop(started)
         monkeypatch.undo()
         pg_server.drop_database(twice_name)
         pg_server.drop_database(once_name)
@@ -177,9 +253,11 @@ def runs(
 
 
 def test_the_two_runs_overlapped(runs: dict[str, Any]) -> None:
-    """Both runs were in flight at the same time (otherwise the test below proves nothing)."""
+    """Both runs were in flight at the same time (their builds were held at navigate's locks)."""
     (start1, end1), (start2, end2) = runs["spans"]
     assert max(start1, start2) < min(end1, end2), runs["spans"]
+    # the run that waited found every table the other created first: the first-run race, met
+    assert sorted(runs["built_on"]) == [0, len(navigate_locks())], runs["built_on"]
 
 
 def test_two_concurrent_runs_leave_what_one_run_leaves(runs: dict[str, Any]) -> None:
