@@ -41,13 +41,16 @@
         {{ navigate_lock(relation) }}
     {%- endcall -%}
     {%- call statement('atlas_relation_exists', fetch_result=true, auto_begin=true) -%}
-        select to_regclass({{ atlas_sql_literal(relation.include(database=false) | string) }}) is not null
+        select (select relkind::text from pg_class
+                 where oid = to_regclass({{ atlas_sql_literal(relation.include(database=false) | string) }}))
     {%- endcall -%}
-    {%- if not load_result('atlas_relation_exists')['data'][0][0] -%}
+    {%- set kind = load_result('atlas_relation_exists')['data'][0][0] -%}
+    {%- if kind is none -%}
         {%- do return(false) -%}
     {%- endif -%}
     {%- do log(model.get('resource_type') ~ " " ~ relation ~ " was created by a concurrent run: building on it", info=true) -%}
-    {%- do adapter.cache_added(relation) -%}
+    {%- set type = {'v': 'view', 'm': 'materialized_view'}.get(kind, 'table') -%}
+    {%- do adapter.cache_added(relation.incorporate(type=type)) -%}
     {%- do return(true) -%}
 {%- endmacro %}
 
