@@ -83,16 +83,10 @@ WAITERS = (
 
 def navigate_locks() -> list[str]:
     """``navigate.<table>`` of every shop model and snapshot dbt builds: the keys of their locks."""
-    from atlas.dbt.manifest import resolve_slices
+    from atlas.dbt.manifest import built_relations, resolve_slices
 
     manifest = json.loads(resolve_slices().path("source_shop").read_text())
-    return sorted(
-        f"navigate.{node.get('alias') or node['name']}"
-        for node in manifest["nodes"].values()
-        if node["resource_type"] in ("model", "snapshot")
-        and node["config"].get("materialized") != "ephemeral"
-        and "source_shop" in node["tags"]  # the slice also holds the parents it refs (dim_customer)
-    )
+    return [f"{schema}.{table}" for schema, table in built_relations(manifest, "source_shop")]
 
 
 def start_pair_at_the_locks(dsn: str, start: Any) -> list[tuple[subprocess.Popen[str], Path]]:

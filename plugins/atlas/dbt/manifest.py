@@ -77,6 +77,20 @@ def source_tags(data: dict[str, Any]) -> dict[str, tuple[str, ...]]:
     return {tag: tuple(sorted(ids)) for tag, ids in sorted(found.items())}
 
 
+def built_relations(data: dict[str, Any], tag: str) -> list[tuple[str, str]]:
+    """(schema, table) of every model and snapshot tagged ``tag`` that dbt materialises (not
+    ephemeral), sorted: the tables a source's build writes (a slice also holds parents it refs)."""
+    return sorted(
+        {
+            (node["schema"], node.get("alias") or node["name"])
+            for node in data.get("nodes", {}).values()
+            if node["resource_type"] in ("model", "snapshot")
+            and node["config"].get("materialized") != "ephemeral"
+            and tag in node.get("tags", [])
+        }
+    )
+
+
 def slice_manifest(data: dict[str, Any], tag: str) -> dict[str, Any]:
     """The part of a manifest Cosmos needs to render ``select=["tag:<tag>"]``.
 

@@ -48,22 +48,14 @@ class PublishOperator(BaseOperator):
             return None
 
         def build() -> Any:
-            from atlas.dbt.manifest import resolve_slices
+            from atlas.dbt.manifest import built_relations, resolve_slices
 
             slices = resolve_slices()
             if not slices.tags.get(tag):
                 return None
             manifest = json.loads(slices.path(tag).read_text(encoding="utf-8"))
             sources = sorted({(s["schema"], s["identifier"]) for s in manifest.get("sources", {}).values()})
-            built = sorted(
-                {
-                    (node["schema"], node.get("alias") or node["name"])
-                    for node in manifest.get("nodes", {}).values()
-                    if node["resource_type"] in ("model", "snapshot")
-                    and node["config"].get("materialized") != "ephemeral"
-                    and tag in node.get("tags", [])
-                }
-            )
+            built = built_relations(manifest, tag)
             return operator_lineage(
                 inputs=[warehouse_table(self.warehouse_conn_id, table) for table in sources],
                 outputs=[warehouse_table(self.warehouse_conn_id, table) for table in built],
