@@ -250,8 +250,9 @@ def test_the_two_runs_overlapped(runs: dict[str, Any]) -> None:
     """Both runs were in flight at the same time (their builds were held at navigate's locks)."""
     (start1, end1), (start2, end2) = runs["spans"]
     assert max(start1, start2) < min(end1, end2), runs["spans"]
-    # the run that waited found every table the other created first: the first-run race, met
-    assert sorted(runs["built_on"]) == [0, len(navigate_locks())], runs["built_on"]
+    # the first-run race was met: a run found tables the other created after its dbt started (how
+    # many depends on which build reaches each node first; both runs succeeding is the test below)
+    assert sum(runs["built_on"]) >= 1, runs["built_on"]
 
 
 def test_two_concurrent_runs_leave_what_one_run_leaves(runs: dict[str, Any]) -> None:
