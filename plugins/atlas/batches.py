@@ -4,9 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
+
+from jinja2 import pass_context
 
 from atlas.constants import BATCH_NAMESPACE
+from atlas.exceptions import AtlasError
+
+INTERVAL_EXTRA_KEYS = ("interval_start", "interval_end")
+"""Keys of an asset event's ``extra`` that name the interval an asset-triggered run processes."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,9 +31,74 @@ class Interval:
             raise ValueError(f"interval ends before it starts: {self.start} > {self.end}")
 
     @classmethod
-    def from_context(cls, context: dict) -> Interval:
-        """The data interval of an Airflow task context."""
-        return cls(_utc(context["data_interval_start"]), _utc(context["data_interval_end"]))
+    def from_context(cls, context: Any) -> Interval:
+        """The interval a run processes: its data interval, or for a run triggered by asset events
+        (which Airflow gives no data interval) the span of the intervals the events name.
+
+        A run with neither (triggered without a logical date) is refused: processing "everything"
+        silently is never what a re-runnable interval pipeline should do.
+        """
+        start, end = context.get("data_interval_start"), context.get("data_interval_end")
+        if start is not None and end is not None:
+            return cls(_utc(start), _utc(end))
+        events = context.get("triggering_asset_events")
+        if events:
+            return interval_from_asset_events(
+                event for asset_events in events.values() for event in asset_events
+            )
+        raise AtlasError(
+            f"run {context.get('run_id')!r} has no data interval: trigger it with a logical date "
+            "(the UI's and REST API's logical_date) so its interval is the schedule's interval ending "
+            "there, or through an asset event whose extra names "
+            f"{INTERVAL_EXTRA_KEYS[0]!r} and {INTERVAL_EXTRA_KEYS[1]!r}"
+        )
+
+
+def interval_from_asset_events(events: Iterable[Any]) -> Interval:
+    """The span ``[min start, max end)`` of the intervals named in the events' ``extra``.
+
+    An external system that posts ``POST /api/v2/assets/events`` with
+    ``{"extra": {"interval_start": "2026-01-05T00:00:00Z", "interval_end": "2026-01-06T00:00:00Z"}}``
+    says which interval it delivered; several events consumed by one run are processed together.
+    """
+    bounds: list[Interval] = []
+    for event in events:
+        extra = getattr(event, "extra", None) or {}
+        missing = [key for key in INTERVAL_EXTRA_KEYS if not extra.get(key)]
+        where = (
+            f"asset event {getattr(event, 'id', '?')} on {getattr(getattr(event, 'asset', None), 'uri', '?')}"
+        )
+        if missing:
+            raise AtlasError(
+                f"{where} has no {' and '.join(repr(k) for k in missing)} in its extra ({extra!r}): "
+                "post the interval the event delivers, e.g. "
+                '{"extra": {"interval_start": "2026-01-05T00:00:00Z", "interval_end": "2026-01-06T00:00:00Z"}}'
+            )
+        try:
+            start, end = (_parse_instant(extra[key]) for key in INTERVAL_EXTRA_KEYS)
+            bounds.append(Interval(start, end))
+        except ValueError as exc:
+            raise AtlasError(f"{where}: invalid interval in its extra {extra!r}: {exc}") from None
+    if not bounds:
+        raise AtlasError("the run was triggered by assets but consumed no asset event")
+    return Interval(min(b.start for b in bounds), max(b.end for b in bounds))
+
+
+def _parse_instant(value: object) -> dt.datetime:
+    """An ISO 8601 instant with its offset (``Z`` or ``+00:00``); a naive one is refused."""
+    parsed = dt.datetime.fromisoformat(str(value))
+    if parsed.tzinfo is None:
+        raise ValueError(f"{value!r} has no UTC offset (write 2026-01-05T00:00:00Z)")
+    return _utc(parsed)
+
+
+@pass_context
+def interval_macro(context: Any, bound: str) -> str:
+    """``{{ atlas_interval('start') }}`` / ``('end')`` in a template: :meth:`Interval.from_context`
+    of the rendering task as ISO 8601 (the DAG's ``user_defined_macros``), so templated fields
+    see the same interval as the operators, asset-triggered runs included."""
+    interval = Interval.from_context(context)
+    return (interval.start if bound == "start" else interval.end).isoformat()
 
 
 def _utc(value: dt.datetime) -> dt.datetime:

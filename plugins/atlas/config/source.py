@@ -240,6 +240,10 @@ class SourceConfig(Model):
     """Airflow task owner (a team), shown in the UI."""
     schedule: str | None = "@daily"
     """A cron expression or an Airflow preset (``@daily``), in UTC; ``null`` runs only when triggered."""
+    trigger_on_assets: list[str] = []
+    """Asset URIs an external system updates (``POST /api/v2/assets/events``): an event on any
+    of them also runs the DAG, for the interval the event's extra names (``interval_start``,
+    ``interval_end``; :func:`atlas.batches.interval_from_asset_events`), besides ``schedule``."""
     start_date: dt.date
     """The first day the DAG has an interval for (UTC midnight)."""
     catchup: bool = False
@@ -284,6 +288,20 @@ class SourceConfig(Model):
                 "must be an Airflow preset like '@daily' or a five-field cron expression "
                 f"(minute hour day-of-month month day-of-week): {exc}"
             ) from None
+        return value
+
+    @field_validator("trigger_on_assets")
+    @classmethod
+    def _assets_valid(cls, value: list[str]) -> list[str]:
+        from airflow.sdk import Asset
+
+        for i, uri in enumerate(value):
+            try:
+                Asset(uri)  # Airflow's own URI rules (scheme, no credentials, …)
+            except (ValueError, TypeError) as exc:
+                raise ConfigProblem(f"is not a valid Airflow asset URI: {exc}", at=(i,)) from None
+        if len(set(value)) != len(value):
+            raise ValueError("lists an asset twice")
         return value
 
     @model_validator(mode="after")

@@ -45,6 +45,7 @@ from cosmos.operators._watcher.base import BaseConsumerSensor
 from cosmos.operators.watcher import DbtProducerWatcherOperator
 from cosmos.profiles import PostgresUserPasswordProfileMapping
 
+from atlas.batches import interval_macro
 from atlas.config import SourceConfig
 from atlas.constants import WAREHOUSE_CONN_ID, Schema
 from atlas.dbt.manifest import resolve_slices
@@ -59,10 +60,12 @@ NAVIGATE_GROUP_ID = "navigate"
 DBT_PROFILE_NAME = "atlas"
 DBT_TARGET_NAME = "warehouse"
 INTERVAL_ENV = {
-    "ATLAS_INTERVAL_START": "{{ data_interval_start }}",
-    "ATLAS_INTERVAL_END": "{{ data_interval_end }}",
+    "ATLAS_INTERVAL_START": "{{ atlas_interval('start') }}",
+    "ATLAS_INTERVAL_END": "{{ atlas_interval('end') }}",
 }
-"""The run's data interval for dbt, templated by Airflow at run time (macros/interval_filter.sql).
+"""The run's interval for dbt, templated by Airflow at run time (macros/interval_filter.sql)
+through the DAG's ``atlas_interval`` macro (:func:`atlas.batches.interval_macro`), which also
+covers asset-triggered runs (no data interval of their own).
 
 Environment variables, not dbt ``--vars``: dbt keeps its parsed project between invocations
 (partial parse, ``partial_parse.msgpack``, which Cosmos caches per worker) only while the vars
@@ -97,6 +100,8 @@ def render_navigate_group(
     tag: str, *, dag: DAG, manifest: Path, group_id: str = NAVIGATE_GROUP_ID
 ) -> DbtTaskGroup:
     """The Cosmos group of the nodes tagged ``tag``, rendered from ``manifest`` as given (full or slice)."""
+    # INTERVAL_ENV's macro, on whichever DAG the group joins (build_dag sets it too)
+    dag.user_defined_macros = {**(dag.user_defined_macros or {}), "atlas_interval": interval_macro}
     group = DbtTaskGroup(
         group_id=group_id,
         dag=dag,

@@ -18,9 +18,10 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from airflow.sdk import DAG, Asset, CronDataIntervalTimetable
+from airflow.sdk import DAG, Asset, AssetAny, AssetOrTimeSchedule, CronDataIntervalTimetable
 
 from atlas.alerts import task_callbacks
+from atlas.batches import interval_macro
 from atlas.config.source import SourceConfig
 from atlas.constants import Layer
 from atlas.factory.docs import render_doc_md
@@ -55,6 +56,18 @@ def timetable_for(schedule: str | None) -> CronDataIntervalTimetable | None:
     return CronDataIntervalTimetable(schedule.strip(), timezone="UTC")
 
 
+def schedule_for(config: SourceConfig) -> Any:
+    """The DAG's schedule: its cron timetable, and with ``trigger_on_assets`` an event on any of
+    those assets as well (``AssetOrTimeSchedule``; the assets alone when ``schedule`` is null)."""
+    timetable = timetable_for(config.schedule)
+    if not config.trigger_on_assets:
+        return timetable
+    assets = AssetAny(*(Asset(uri) for uri in config.trigger_on_assets))
+    if timetable is None:
+        return assets
+    return AssetOrTimeSchedule(timetable=timetable, assets=assets)
+
+
 def dag_tags(config: SourceConfig) -> list[str]:
     """``atlas``, ``source:<name>``, the layers the DAG writes, then the YAML's own tags."""
     tags = ["atlas", f"source:{config.name}", *(f"layer:{layer}" for layer in Layer), *config.tags]
@@ -67,13 +80,15 @@ def build_dag(config: SourceConfig, source_path: Path) -> DAG:
     dag = DAG(
         dag_id=config.dag_id,
         description=(config.description or f"Atlas source {config.name}")[:200],
-        schedule=timetable_for(config.schedule),
+        schedule=schedule_for(config),
         start_date=dt.datetime.combine(config.start_date, dt.time(), tzinfo=dt.UTC),
         catchup=config.catchup,
         max_active_runs=1,  # intervals land in order, as a source delivers them
         dagrun_timeout=DAGRUN_TIMEOUT,
         default_args=_default_args(config),
         tags=dag_tags(config),
+        # {{ atlas_interval('start') }}: the run's interval, asset-triggered runs included
+        user_defined_macros={"atlas_interval": interval_macro},
     )
     built: list[Stage] = []
     with dag:

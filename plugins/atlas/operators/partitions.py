@@ -12,6 +12,7 @@ from airflow.sdk import BaseOperator
 
 from atlas.batches import Interval
 from atlas.constants import WAREHOUSE_CONN_ID
+from atlas.exceptions import AtlasError
 from atlas.hooks.warehouse import WarehouseHook
 from atlas.partitions import add_grains, source_plan
 
@@ -19,9 +20,12 @@ log = logging.getLogger(__name__)
 
 
 def context_interval(context: Any) -> Interval:
-    """The run's data interval; a run without one (manual, unscheduled) covers its logical date."""
-    if context.get("data_interval_start") is not None and context.get("data_interval_end") is not None:
+    """The run's interval; a run without one (manual, unscheduled) covers its logical date: the
+    partitions it needs are made, and the tasks after this one say why the run cannot go on."""
+    try:
         return Interval.from_context(context)
+    except AtlasError:
+        pass
     at = context.get("logical_date") or dt.datetime.now(dt.UTC)
     at = dt.datetime.fromtimestamp(at.timestamp(), tz=dt.UTC)
     return Interval(at, at)

@@ -191,3 +191,36 @@ def test_null_schedule_runs_only_when_triggered(tmp_path: Path) -> None:
     timetable = coerce_to_core_timetable(dag.timetable)
     restriction = TimeRestriction(earliest=pendulum.datetime(2026, 1, 1, tz="UTC"), latest=None, catchup=True)
     assert timetable.next_dagrun_info(last_automated_data_interval=None, restriction=restriction) is None
+
+
+@pytest.mark.parametrize("schedule", ["@daily", None])
+def test_trigger_on_assets_adds_the_assets_to_the_schedule(tmp_path: Path, schedule: str | None) -> None:
+    """With ``trigger_on_assets`` the DAG also runs on events of those assets (and keeps its cron)."""
+    from airflow.timetables.assets import AssetOrTimeSchedule
+    from airflow.timetables.simple import AssetTriggeredTimetable
+
+    uris = ["helpdesk://exports/a", "s3://bucket/b"]
+    config, path = _tiny(tmp_path, schedule=schedule, trigger_on_assets=uris)
+    timetable = coerce_to_core_timetable(build_dag(config, path).timetable)
+    assert isinstance(timetable, AssetTriggeredTimetable)
+    assert isinstance(timetable, AssetOrTimeSchedule) == (schedule is not None)
+    assert "helpdesk://exports/a" in str(timetable.asset_condition)
+    assert "s3://bucket/b" in str(timetable.asset_condition)
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        pytest.param(["airflow://x"], "asset URI", id="reserved-scheme"),
+        pytest.param(["postgres://h/db"], "asset URI", id="bad-postgres-uri"),
+        pytest.param(["a://x", "a://x"], "twice", id="duplicate"),
+    ],
+)
+def test_trigger_on_assets_refuses_what_airflow_refuses(
+    tmp_path: Path, value: list[str], message: str
+) -> None:
+    from atlas.exceptions import SourceConfigError
+
+    with pytest.raises(SourceConfigError, match="trigger_on_assets") as error:
+        _tiny(tmp_path, trigger_on_assets=value)
+    assert message in str(error.value)
