@@ -36,7 +36,7 @@ GENERATED   := $(DBT_PROJECT)/target/generated.stamp
 GENERATOR   := $(wildcard plugins/atlas/dbt/*.py plugins/atlas/config/*.py)
 GENERATED_FILES := $(shell find $(DBT_PROJECT)/models/generated $(DBT_PROJECT)/snapshots/generated -type f 2>/dev/null)
 
-.PHONY: help setup lock migrate demo validate run run-args test lint format bench clean
+.PHONY: help setup lock migrate demo validate run run-args up down test lint format bench clean
 
 help:  ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | column -t -s $$'\t'
@@ -100,6 +100,12 @@ run: run-args setup  ## run one source for one day: make run SOURCE=crm DATE=202
 run-args:
 	@test -n "$(SOURCE)" || { echo "make run: SOURCE is missing: make run SOURCE=<source name> DATE=YYYY-MM-DD" >&2; exit 2; }
 	@test -n "$(DATE)" || { echo "make run: DATE is missing: make run SOURCE=$(SOURCE) DATE=YYYY-MM-DD (the day to process)" >&2; exit 2; }
+
+up: setup  ## start a local Airflow (api-server, scheduler, dag-processor, triggerer) on embedded PostgreSQL and S3 with the sample sources; prints the URL and login (PORT=8080, EXECUTOR=celery WORKERS=2)
+	$(PY) -m atlas_dev up $(if $(PORT),--port $(PORT)) $(if $(EXECUTOR),--executor $(EXECUTOR)) $(if $(WORKERS),--workers $(WORKERS))
+
+down:  ## stop every process `make up` started, and nothing else
+	@if [ -x $(PY) ]; then $(PY) -m atlas_dev down; else echo "nothing to stop (no venv)"; fi
 
 lint: setup  ## ruff lint + format check + mypy over plugins/atlas
 	$(VENV)/bin/ruff check .

@@ -173,7 +173,7 @@ def _run_dags() -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m atlas_dev demo [--regenerate]`` and ``python -m atlas_dev run <source> --date D``."""
+    """``python -m atlas_dev demo [--regenerate]``, ``run <source> --date D``, ``up``, ``down``."""
     import argparse
 
     from atlas.cli import add_run_arguments
@@ -187,6 +187,11 @@ def main(argv: list[str] | None = None) -> int:
             "run", help="run one source for one day, on the embedded warehouse unless one is given"
         )
     )
+    up = sub.add_parser("up", help="start a local Airflow on embedded services (make up)")
+    up.add_argument("--port", type=int, default=None, help="API server port (default 8080)")
+    up.add_argument("--executor", choices=("local", "celery"), default=None, help="default: local")
+    up.add_argument("--workers", type=int, default=None, help="Celery workers (default 2)")
+    sub.add_parser("down", help="stop what `up` started (make down)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     from atlas.exceptions import AtlasError
@@ -196,6 +201,14 @@ def main(argv: list[str] | None = None) -> int:
             from atlas_dev.run import run_source
 
             return run_source(args.source, args.date, retries=args.retries)
+        if args.command in ("up", "down"):
+            from atlas_dev import stack
+
+            return (
+                stack.up(port=args.port, executor=args.executor, workers=args.workers)
+                if args.command == "up"
+                else stack.down()
+            )
         return run_demo(reset_samples=args.regenerate)
     except AtlasError as exc:
         print(f"atlas_dev {args.command}: {exc}", flush=True)

@@ -29,10 +29,10 @@ from typing import Any
 
 import psycopg
 import pytest
-from psycopg import sql
 
 from atlas.constants import SOURCES_DIR
 from atlas_dev.sample import generate
+from tests.fixtures.digests import table_digests
 from tests.fixtures.postgres import PgServer, new_database_name
 from tests.fixtures.warehouse import WAREHOUSE_CONN_ENV, WarehouseTemplate, clone_warehouse
 
@@ -46,29 +46,6 @@ pytestmark = [
 
 REPO = Path(__file__).parents[2]
 DAY = dt.date(2026, 1, 5)
-SCHEMAS = ("explore", "chart", "navigate", "pipeline")
-WRITTEN_AT = {
-    "ingested_at",
-    "quarantined_at",
-    "synced_at",
-    "_promoted_at",
-    "snapshotted_at",
-    "created_at",
-    "loaded_at",
-}
-"""When a row was written: differs between any two runs (``pipeline.batches`` has its own below)."""
-VOLATILE = WRITTEN_AT | {
-    "started_at",  # pipeline.batches: when the stages ran
-    "landed_at",
-    "promoted_at",
-    "run_id",  # pipeline.batches: the Airflow run id (manual__<timestamp>)
-    "raw_id",  # identity values: a batch landed again gets new ones, as in any re-run of an
-    "_raw_id",  # interval (test_raw_ids_stay_consistent checks they still point at their row)
-    "quarantine_id",
-    "valid_from",  # SCD2 check strategy: a version is valid from the snapshot's time,
-    "product_key",  # and its key is md5(product_id, valid_from)
-}
-"""Columns two equal warehouses may differ in: when, not what."""
 RUN_TIMEOUT_S = 600
 WAIT_S = 400
 """How long both producers may take to reach navigate and wait at its locks."""
@@ -116,34 +93,6 @@ def stop(runs: list[tuple[subprocess.Popen[str], Path]]) -> None:
         if process.poll() is None:
             process.kill()
             process.wait(timeout=30)
-
-
-def table_digests(dsn: str) -> dict[str, dict[str, Any]]:
-    """Per table: row count and md5 of its rows (volatile columns left out), and md5 per column.
-
-    Row digests order rows by their text, so they compare contents, not insertion order; the
-    per-column digests name the column when two warehouses differ.
-    """
-    with psycopg.connect(dsn) as conn:
-        tables = conn.execute(
-            "SELECT c.oid::regclass::text, array_agg(a.attname::text ORDER BY a.attnum) "
-            "FROM pg_class AS c JOIN pg_attribute AS a ON a.attrelid = c.oid "
-            "WHERE c.relnamespace::regnamespace::text = ANY(%s) AND c.relkind IN ('r', 'p') "
-            "AND NOT c.relispartition AND a.attnum > 0 AND NOT a.attisdropped "
-            "GROUP BY c.oid ORDER BY 1",
-            [list(SCHEMAS)],
-        ).fetchall()
-        digests: dict[str, dict[str, Any]] = {}
-        for table, columns in tables:
-            kept = [name for name in columns if name not in VOLATILE]
-            texts = [sql.SQL("{}::text").format(sql.Identifier(name)) for name in kept]
-            row = sql.SQL("row({})::text").format(sql.SQL(", ").join(sql.Identifier(n) for n in kept))
-            parts = [sql.SQL("count(*)"), sql.SQL("md5(string_agg({0}, E'\\n' ORDER BY {0}))").format(row)]
-            parts += [sql.SQL("md5(string_agg({0}, E'\\n' ORDER BY {0}))").format(text) for text in texts]
-            query = sql.SQL("SELECT {} FROM {}").format(sql.SQL(", ").join(parts), sql.SQL(table))
-            count, rows, *per_column = conn.execute(query).fetchone()
-            digests[table] = {"": (count, rows), **dict(zip(kept, per_column, strict=True))}
-    return digests
 
 
 def query(dsn: str, statement: str) -> tuple[Any, ...]:
