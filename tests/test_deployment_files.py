@@ -291,6 +291,14 @@ def test_compose_airflow_runs_celery_and_reports_lineage_to_marquez():
     assert env["AIRFLOW__COSMOS__ENABLE_TELEMETRY"] == "False"
 
 
+def test_compose_worker_count_is_one_setting():
+    """``ATLAS_CELERY_WORKERS`` (default 2) is the number of Celery workers compose starts."""
+    replicas = str(_services()["airflow-worker"]["deploy"]["replicas"])
+    assert replicas == "${ATLAS_CELERY_WORKERS:-2}"
+    assert _with_defaults(replicas) == "2"
+    assert "ATLAS_CELERY_WORKERS" in (ROOT / "README.md").read_text()
+
+
 def test_compose_connections_point_at_the_compose_services():
     """atlas_warehouse reaches the compose PostgreSQL and atlas_s3 the compose MinIO."""
     env = _airflow_env()
@@ -311,11 +319,28 @@ def test_connection_ids_are_the_agreed_ones():
         for key in (service.get("environment") or {})
         if key.startswith("AIRFLOW_CONN_")
     }
-    settings = yaml.safe_load((ROOT / "airflow_settings.yaml").read_text())
-    settings_ids = {conn["conn_id"] for conn in settings["airflow"]["connections"]}
     assert {WAREHOUSE_CONN_ID, S3_CONN_ID} == CONNECTION_IDS
     assert compose_ids == CONNECTION_IDS
-    assert settings_ids == CONNECTION_IDS
+
+
+def test_airflow_settings_define_every_connection_atlas_and_the_bundled_sources_name():
+    """``astro dev start`` finds each connection the code, the bundled sources and the alert routes
+    name (the warehouse, S3, the sources' conn_id, the default SMTP route and the README's routes),
+    and none of them carries a password."""
+    from atlas.config.alerts import AlertRoutes
+    from atlas.config.loader import load_source
+
+    settings = yaml.safe_load((ROOT / "airflow_settings.yaml").read_text())["airflow"]
+    connections = {conn["conn_id"]: conn for conn in settings["connections"]}
+    configs = [load_source(path) for path in sorted((ROOT / "include" / "sources").glob("*.yaml"))]
+    sources = {getattr(c.connector, "conn_id", None) for c in configs} - {None}
+    assert sources  # the sources that read through a connection
+    readme = (ROOT / "README.md").read_text()
+    routes = set(re.findall(r"(?:slack_webhook|pagerduty)_conn_id: (\w+)", readme))
+    assert routes  # the README's example routes
+    expected = CONNECTION_IDS | sources | routes | {AlertRoutes().smtp_conn}
+    assert set(connections) == expected
+    assert all("conn_password" not in conn for conn in connections.values())
 
 
 @pytest.mark.parametrize(
