@@ -153,11 +153,25 @@ def _say_lineage(path: Path) -> None:
         _say(f"  {job}: {', '.join(inputs) or '-'} -> {', '.join(outputs)}")
 
 
+def _say_schedules() -> None:
+    """When each source runs in a deployment: its schedule, and the assets that trigger it."""
+    from atlas.config import load_source
+
+    _say("\nschedules (make up runs them; the REST API triggers and backfills them):")
+    for name in SOURCES:
+        config = load_source(SOURCES_DIR / f"{name}.yaml")
+        when = config.schedule or "only when triggered"
+        if config.trigger_on_assets:
+            when += ", and on events posted to " + ", ".join(config.trigger_on_assets)
+        _say(f"  atlas_{name:<8} {when}")
+
+
 def _run_dags() -> int:
     """Run every sample source's DAG for each demo day (``atlas.run.run_day``); count failures."""
     from atlas.run import output_to, run_day
 
     logs = DEMO_DIR / "logs"
+    _say_schedules()
     _say(f"\nrunning the source DAGs with dag.test() (task logs in {logs})")
     failures = 0
     for day in DEMO_DAYS:
