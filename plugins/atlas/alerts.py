@@ -191,18 +191,31 @@ def alert_from_context(context: Mapping[str, Any], summary: str, *, source: str 
             log_url = ti.log_url
         except Exception:  # a missing base URL must not cost the alert
             log.debug("no log URL for %s", ti, exc_info=True)
+    interval_start, interval_end = _interval(context)
     return Alert(
         summary=summary,
         source=source,
         dag_id=str(getattr(ti, "dag_id", None) or context.get("dag").dag_id),  # type: ignore[union-attr]
         task_id=getattr(ti, "task_id", None),
         run_id=getattr(ti, "run_id", None) or context.get("run_id"),
-        interval_start=context.get("data_interval_start"),
-        interval_end=context.get("data_interval_end"),
+        interval_start=interval_start,
+        interval_end=interval_end,
         try_number=getattr(ti, "try_number", None),
         exception=f"{type(exception).__name__}: {exception}" if exception is not None else None,
         log_url=log_url,
     )
+
+
+def _interval(context: Any) -> tuple[dt.datetime | None, dt.datetime | None]:
+    """The run's interval, asset-triggered runs included; none when the run has none."""
+    from atlas.batches import Interval
+    from atlas.exceptions import AtlasError
+
+    try:
+        interval = Interval.from_context(context)
+    except (AtlasError, KeyError, TypeError, ValueError):
+        return context.get("data_interval_start"), context.get("data_interval_end")
+    return interval.start, interval.end
 
 
 class TaskAlerts:

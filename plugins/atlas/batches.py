@@ -33,7 +33,7 @@ class Interval:
     @classmethod
     def from_context(cls, context: Any) -> Interval:
         """The interval a run processes: its data interval, or for a run triggered by asset events
-        (which Airflow gives no data interval) the span of the intervals the events name.
+        (which Airflow gives no data interval) the interval the events name.
 
         A run with neither (triggered without a logical date) is refused: processing "everything"
         silently is never what a re-runnable interval pipeline should do.
@@ -55,11 +55,12 @@ class Interval:
 
 
 def interval_from_asset_events(events: Iterable[Any]) -> Interval:
-    """The span ``[min start, max end)`` of the intervals named in the events' ``extra``.
+    """The interval named in the events' ``extra``.
 
     An external system that posts ``POST /api/v2/assets/events`` with
     ``{"extra": {"interval_start": "2026-01-05T00:00:00Z", "interval_end": "2026-01-06T00:00:00Z"}}``
-    says which interval it delivered; several events consumed by one run are processed together.
+    says which interval it delivered. Several events consumed by one run must name the same
+    interval; events for different intervals are refused with what to do instead.
     """
     bounds: list[Interval] = []
     for event in events:
@@ -81,7 +82,17 @@ def interval_from_asset_events(events: Iterable[Any]) -> Interval:
             raise AtlasError(f"{where}: invalid interval in its extra {extra!r}: {exc}") from None
     if not bounds:
         raise AtlasError("the run was triggered by assets but consumed no asset event")
-    return Interval(min(b.start for b in bounds), max(b.end for b in bounds))
+    distinct = sorted(set(bounds), key=lambda b: (b.start, b.end))
+    if len(distinct) > 1:
+        # one run is one interval and one batch per entity; a span over several intervals would
+        # land as a batch of its own, beside the batches of the intervals it covers
+        named = ", ".join(f"{b.start.isoformat()}..{b.end.isoformat()}" for b in distinct)
+        raise AtlasError(
+            f"the run consumed asset events for {len(distinct)} different intervals ({named}): a run "
+            "processes one interval; run the others with a backfill (POST /api/v2/backfills) or "
+            "post one event per run"
+        )
+    return distinct[0]
 
 
 def _parse_instant(value: object) -> dt.datetime:
@@ -97,6 +108,8 @@ def interval_macro(context: Any, bound: str) -> str:
     """``{{ atlas_interval('start') }}`` / ``('end')`` in a template: :meth:`Interval.from_context`
     of the rendering task as ISO 8601 (the DAG's ``user_defined_macros``), so templated fields
     see the same interval as the operators, asset-triggered runs included."""
+    if bound not in ("start", "end"):
+        raise ValueError(f"atlas_interval({bound!r}): use 'start' or 'end'")
     interval = Interval.from_context(context)
     return (interval.start if bound == "start" else interval.end).isoformat()
 

