@@ -321,3 +321,33 @@ def test_lineage_names_each_layer_with_schema_and_row_counts(
     assert (warehouse, f"{database}.navigate.dim_customer") in navigate, (
         "dbt's datasets share the warehouse namespace"
     )
+
+
+def test_the_pii_scan_classifies_the_personal_columns_and_nothing_else(pipeline: dict[str, Any]) -> None:
+    """Every batch's columns are classified between land and promote: the CRM's personal columns
+    with their entities, none of the shop's ids, SKUs, prices or dates; re-runs replace a batch's
+    detections; the inventory has each scanned chart column with its last scan."""
+    with psycopg.connect(pipeline["dsn"]) as conn:
+        found = conn.execute(
+            "SELECT table_name, column_name, array_agg(DISTINCT presidio_entity ORDER BY presidio_entity), "
+            "bool_and(declared) FROM compliance.pii_detections GROUP BY 1, 2"
+        ).fetchall()
+        duplicates = conn.execute(
+            "SELECT count(*) - count(DISTINCT (batch_id, column_name, presidio_entity)) FROM compliance.pii_detections"
+        ).fetchone()
+        inventory = dict(
+            conn.execute(
+                "SELECT column_name, pii_entity FROM compliance.data_assets "
+                "WHERE schema_name = 'chart' AND table_name = 'crm__customers' AND last_scanned_at IS NOT NULL"
+            ).fetchall()
+        )
+    detected = {(table, column): (entities, declared) for table, column, entities, declared in found}
+    assert detected[("crm__customers", "email")] == (["EMAIL_ADDRESS"], True)
+    assert detected[("crm__customers", "phone")] == (["PHONE_NUMBER"], True)
+    assert detected[("crm__customers", "first_name")] == (["PERSON"], True)
+    assert detected[("crm__customers", "last_name")] == (["PERSON"], True)
+    assert detected[("crm__customers", "birth_date")] == (["DATE_OF_BIRTH"], False)  # declared DATE_TIME
+    assert not [key for key in detected if key[0].startswith("shop__")], detected
+    assert duplicates == (0,)
+    assert inventory["email"] == "EMAIL_ADDRESS"
+    assert {"customer_id", "updated_at"}.isdisjoint(inventory)  # numbers and timestamps are not scanned

@@ -32,7 +32,6 @@ from atlas.exceptions import ConfigProblem
 PLANNED_SECTIONS: dict[str, str] = {
     "quality": "quality checks arrive with the quality stage",
     "retention": "retention and archiving arrive with the archive stage",
-    "pii": "PII policies arrive with the PII stage",
 }
 """Top-level sections Atlas will read once the stage that reads them exists; until then a source
 that sets one is refused (a key that does nothing is never accepted silently)."""

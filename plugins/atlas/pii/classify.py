@@ -62,6 +62,7 @@ class ColumnClassification:
     sampled: int
     shares: dict[str, float] = field(default_factory=dict)
     scores: dict[str, float] = field(default_factory=dict)
+    max_scores: dict[str, float] = field(default_factory=dict)
     entities: frozenset[str] = frozenset()
     """The entities the column is classified as (empty: no personal data found)."""
 
@@ -117,6 +118,7 @@ def classify_column(
     ]
     hits: Counter[str] = Counter()
     score_sum: dict[str, float] = {}
+    top: dict[str, float] = {}
     sampled = 0
     for raw in values:
         text = "" if raw is None else str(raw).strip()
@@ -148,10 +150,11 @@ def classify_column(
         for entity, score in found.items():
             hits[entity] += 1
             score_sum[entity] = score_sum.get(entity, 0.0) + score
+            top[entity] = max(top.get(entity, 0.0), score)
     shares = {e: hits[e] / sampled for e in hits} if sampled else {}
     scores = {e: score_sum[e] / hits[e] for e in hits}
     if free_text:
         chosen = frozenset(e for e, share in shares.items() if share >= FREE_TEXT_MIN_SHARE)
     else:
         chosen = frozenset(e for e, share in shares.items() if share >= settings.min_share)
-    return ColumnClassification(name, sampled, shares, scores, chosen)
+    return ColumnClassification(name, sampled, shares, scores, top, chosen)

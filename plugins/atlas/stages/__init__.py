@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 BUILTIN_STAGES = (
     "partitions",
     "land",
+    "pii",
     "promote",
     "navigate",
     "publish",

@@ -103,17 +103,25 @@ def test_doc_md_summarises_and_embeds_yaml() -> None:
     assert "key `order_id, line_number`" in doc
     assert "references `products` via `product_id`" in doc
     steps = doc.split("## What each run does", 1)[1].split("## Entities", 1)[0]
-    for task in ("`ensure_partitions`", "`land_<entity>`", "`promote_<entity>`", "`navigate`", "`publish`"):
+    for task in (
+        "`ensure_partitions`",
+        "`land_<entity>`",
+        "`scan_pii_<entity>`",
+        "`promote_<entity>`",
+        "`navigate`",
+        "`publish`",
+    ):
         assert task in steps
     assert "products → orders → order_lines" in steps
     assert "atlas://warehouse/navigate/shop" in steps
-    for unbuilt in ("archive", "alert", "retention", "quality"):  # not in this Atlas yet
+    for unbuilt in ("archive", "retention", "quality"):  # not in this Atlas yet
         assert unbuilt not in doc.split("## Source YAML", 1)[0].lower()
     assert f"```yaml\n{path.read_text(encoding='utf-8').rstrip()}\n```" in doc
 
 
 def test_shop_graph_lands_then_promotes_in_reference_order() -> None:
-    """ensure_partitions precedes every land; every land precedes every promote; refs go first."""
+    """ensure_partitions precedes every land; every land, then every PII scan, precedes every
+    promote; refs go first."""
     path = SOURCES / "shop.yaml"
     dag = build_dag(load_source(path), path)
     entities = ["products", "orders", "order_lines"]
@@ -121,7 +129,8 @@ def test_shop_graph_lands_then_promotes_in_reference_order() -> None:
     for entity in entities:
         assert "ensure_partitions" in dag.get_task(f"land_{entity}").upstream_task_ids
         promote_upstream = dag.get_task(f"promote_{entity}").upstream_task_ids
-        assert {f"land_{e}" for e in entities} <= promote_upstream
+        assert {f"scan_pii_{e}" for e in entities} <= promote_upstream
+        assert {f"land_{e}" for e in entities} <= dag.get_task(f"scan_pii_{entity}").upstream_task_ids
     lines_upstream = dag.get_task("promote_order_lines").upstream_task_ids
     assert {"promote_orders", "promote_products"} <= lines_upstream
     assert "promote_order_lines" not in _upstream_closure(dag, "promote_orders")

@@ -1,0 +1,150 @@
+"""The PII scan of one landed batch: classify its columns, record detections and the inventory.
+
+Per entity and interval: a sample of the batch's records (``sample_size``; every value of
+``free_text`` columns) is read from ``explore.raw_data``, each text or date column classified
+(:func:`atlas.pii.classify.classify_column`), and in one transaction the batch's detections are
+replaced in ``compliance.pii_detections`` and the chart columns' rows of the data-asset inventory
+(``compliance.data_assets``) updated: classification level, entity, last scan. A re-run of the
+interval leaves the same rows. Personal data in a column the YAML does not declare as such is
+reported as *undeclared*; a declared hint the data does not bear out as *unconfirmed*.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+import psycopg
+
+from atlas.batches import Interval, batch_id
+from atlas.config.source import SourceConfig
+from atlas.config.types import Classification, ColumnType
+from atlas.pii.classify import ColumnClassification, classify_column
+
+log = logging.getLogger(__name__)
+
+SCANNED_TYPES = frozenset({ColumnType.TEXT, ColumnType.DATE})
+"""Column types scanned: numbers, booleans, timestamps and JSON are not read as personal data."""
+
+
+@dataclass
+class ScanReport:
+    """What the scan of one batch found."""
+
+    source: str
+    entity: str
+    records: int
+    columns: dict[str, ColumnClassification] = field(default_factory=dict)
+    undeclared: list[tuple[str, str]] = field(default_factory=list)
+    """``(column, entity)``: personal data the YAML does not declare."""
+    unconfirmed: list[tuple[str, str]] = field(default_factory=list)
+    """``(column, hint)``: a declared hint the sample does not bear out."""
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "records": self.records,
+            "classified": {c: sorted(r.entities) for c, r in self.columns.items() if r.entities},
+            "undeclared": [f"{c}: {e}" for c, e in self.undeclared],
+            "unconfirmed": [f"{c}: {h}" for c, h in self.unconfirmed],
+        }
+
+
+def scan_batch(
+    conn: psycopg.Connection[Any],
+    config: SourceConfig,
+    entity_name: str,
+    interval: Interval,
+    *,
+    sample_size: int,
+) -> ScanReport:
+    """Classify the columns of the batch of ``entity_name`` for ``interval`` and record it."""
+    entity = config.entity(entity_name)
+    batch = batch_id(config.name, entity_name, interval)
+    table = f"{config.name}__{entity_name}"
+    columns = [c for c in entity.columns if c.type in SCANNED_TYPES]
+    names = [c.name for c in entity.columns]
+    with conn.cursor() as cur:
+        records = cur.execute(
+            "SELECT count(*) FROM explore.raw_data WHERE batch_id = %s AND interval_start = %s",
+            (batch, interval.start),
+        ).fetchone()
+        report = ScanReport(config.name, entity_name, int(records[0]) if records else 0)
+        for column in columns:
+            limit = None if column.free_text else sample_size
+            values = [
+                row[0]
+                for row in cur.execute(
+                    "SELECT payload ->> %s FROM explore.raw_data WHERE batch_id = %s AND interval_start = %s "
+                    "ORDER BY raw_id LIMIT %s",
+                    (column.field, batch, interval.start, limit),
+                )
+            ]
+            result = classify_column(
+                column.name,
+                values,
+                hint=column.pii,
+                free_text=column.free_text,
+                other_columns=[n for n in names if n != column.name],
+            )
+            report.columns[column.name] = result
+            report.undeclared += [
+                (column.name, e) for e in sorted(result.entities) if e != column.pii and not column.pii
+            ]
+            if column.pii and result.sampled and not result.entities:
+                report.unconfirmed.append((column.name, column.pii))
+        with conn.transaction():
+            cur.execute("DELETE FROM compliance.pii_detections WHERE batch_id = %s", (batch,))
+            for column in columns:
+                result = report.columns[column.name]
+                _record(cur, config, entity_name, table, column, result, batch)
+    for name, found in report.undeclared:
+        log.warning("%s.%s: undeclared personal data: %s", table, name, found)
+    for name, hint in report.unconfirmed:
+        log.warning("%s.%s: declared %s, but the sampled values do not look like it", table, name, hint)
+    return report
+
+
+def _record(
+    cur: psycopg.Cursor[Any],
+    config: SourceConfig,
+    entity_name: str,
+    table: str,
+    column: Any,
+    result: ColumnClassification,
+    batch: Any,
+) -> None:
+    """The column's detections of this batch, and its row of the data-asset inventory."""
+    for found in sorted(result.entities):
+        matched = round(result.shares[found] * result.sampled)
+        cur.execute(
+            "INSERT INTO compliance.pii_detections (batch_id, source_name, entity_name, schema_name, table_name,"
+            " column_name, presidio_entity, recognizer, rows_scanned, rows_matched, max_score, declared)"
+            " VALUES (%s, %s, %s, 'chart', %s, %s, %s, %s, %s, %s, %s, %s)",
+            (
+                batch,
+                config.name,
+                entity_name,
+                table,
+                column.name,
+                found,
+                "atlas.pii.classify",
+                result.sampled,
+                matched,
+                round(result.max_scores[found], 3),
+                found == column.pii,
+            ),
+        )
+    level = Classification(column.classification)
+    entity = column.pii or result.entity
+    if result.entities and not column.pii and level in (Classification.PUBLIC, Classification.INTERNAL):
+        level = Classification.CONFIDENTIAL  # what undeclared personal data needs at least
+    cur.execute(
+        "INSERT INTO compliance.data_assets AS a (schema_name, table_name, column_name, classification,"
+        " pii_entity, source_name, entity_name, owner, last_scanned_at)"
+        " VALUES ('chart', %s, %s, %s, %s, %s, %s, %s, now())"
+        " ON CONFLICT (schema_name, table_name, column_name) DO UPDATE SET"
+        " classification = EXCLUDED.classification, pii_entity = EXCLUDED.pii_entity,"
+        " owner = EXCLUDED.owner, last_scanned_at = EXCLUDED.last_scanned_at, updated_at = now()",
+        (table, column.name, level.value, entity, config.name, entity_name, config.owner),
+    )
