@@ -30,6 +30,7 @@ BUILTIN_STAGES = (
     "partitions",
     "land",
     "promote",
+    "quality_gate",
     "navigate",
     "publish",
 )
