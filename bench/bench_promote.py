@@ -16,6 +16,7 @@ as a subprocess; both steps print rows/s, and the dbt subprocess its peak RSS.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import logging
 import os
@@ -24,6 +25,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -204,6 +206,39 @@ def _land(dsn: str, batch: uuid.UUID, start: dt.datetime, rows: int) -> float:
     return time.perf_counter() - started
 
 
+@contextlib.contextmanager
+def bench_warehouse(dsn: str | None, admin_dsn: str, keep: bool, prefix: str) -> Iterator[str]:
+    """A migrated warehouse (``dsn``, or a new database dropped afterwards unless ``keep``) that
+    ``atlas_warehouse`` points at, with HOME and AIRFLOW_HOME in a scratch folder."""
+    scratch = tempfile.mkdtemp(prefix="atlas-bench-")
+    os.environ.setdefault("HOME", scratch)
+    os.environ.setdefault("AIRFLOW_HOME", scratch)
+    os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
+    logging.basicConfig(level=logging.WARNING)
+
+    from atlas_dev.embedded_pg import create_database, drop_database
+
+    created = None
+    if dsn is None:
+        from atlas.migrations import migrate
+
+        created = f"{prefix}_{uuid.uuid4().hex[:8]}"
+        dsn = create_database(admin_dsn, created)
+        migrate(dsn)
+    try:
+        import psycopg
+
+        info = psycopg.conninfo.conninfo_to_dict(dsn)
+        os.environ["AIRFLOW_CONN_ATLAS_WAREHOUSE"] = (
+            f"postgresql://{info.get('user', 'postgres')}@{info.get('host', '127.0.0.1')}:"
+            f"{info.get('port', 5432)}/{info['dbname']}"
+        )
+        yield dsn
+    finally:
+        if created and not keep:
+            drop_database(admin_dsn, created)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -214,30 +249,7 @@ def main() -> int:
     parser.add_argument("--keep", action="store_true", help="keep the database it created")
     args = parser.parse_args()
 
-    scratch = tempfile.mkdtemp(prefix="atlas-bench-")
-    os.environ.setdefault("HOME", scratch)
-    os.environ.setdefault("AIRFLOW_HOME", scratch)
-    os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
-    logging.basicConfig(level=logging.WARNING)
-
-    from atlas_dev.embedded_pg import create_database, drop_database
-
-    created = None
-    dsn = args.dsn
-    if dsn is None:
-        from atlas.migrations import migrate
-
-        created = f"atlas_bench_promote_{uuid.uuid4().hex[:8]}"
-        dsn = create_database(args.admin_dsn, created)
-        migrate(dsn)
-    try:
-        import psycopg
-
-        info = psycopg.conninfo.conninfo_to_dict(dsn)
-        os.environ["AIRFLOW_CONN_ATLAS_WAREHOUSE"] = (
-            f"postgresql://{info.get('user', 'postgres')}@{info.get('host', '127.0.0.1')}:"
-            f"{info.get('port', 5432)}/{info['dbname']}"
-        )
+    with bench_warehouse(args.dsn, args.admin_dsn, args.keep, "atlas_bench_promote") as dsn:
         from atlas.batches import Interval, batch_id
         from atlas.config.loader import parse_source
         from atlas.hooks.chart import ChartHook
@@ -269,9 +281,6 @@ def main() -> int:
         print(f"load average after: {load_average()}")
         peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(f"peak RSS of this process: {peak_mib:.0f} MiB")
-    finally:
-        if created and not args.keep:
-            drop_database(args.admin_dsn, created)
     return 0
 
 

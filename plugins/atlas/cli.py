@@ -1,10 +1,12 @@
-"""Command line used by the Makefile: ``python -m atlas.cli migrate|status|validate|run``.
+"""Command line used by the Makefile: ``python -m atlas.cli migrate|status|validate|run|quality``.
 
 - ``validate [files or folders…]``: check source YAML files (default: every file of the sources
   folder) and build their DAGs; no database. Exit 0 when all are valid, 1 otherwise.
 - ``run <source> --date YYYY-MM-DD``: run the source's DAG for that day with ``dag.test()``
   against the warehouse, then print every task's state and the day's batch counts. Exit 0 when
   the run succeeded, 1 when it failed.
+- ``quality show <source>``: print the quality checks generated from the source's YAML (the
+  SodaCL a scan runs, the SQL reconciliations, the hand-written files); no database.
 
 The warehouse is always the Airflow connection ``atlas_warehouse``
 (``AIRFLOW_CONN_ATLAS_WAREHOUSE=postgresql://…``), exactly as DAGs see it. Exit 2: a usage
@@ -222,6 +224,27 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+# -- quality ----------------------------------------------------------------------------------
+
+
+def _quality_show(args: argparse.Namespace) -> int:
+    from atlas import run
+    from atlas.config import load_source
+    from atlas.quality.checks import generate_checks
+    from atlas.quality.sodacl import hand_written_files, render_sodacl
+
+    config = load_source(run.find_source(args.source))
+    checks = generate_checks(config)
+    print(f"# quality checks of source {config.name} (check: dimension, severity)")
+    for check in checks:
+        print(f"#   {check.name}: {check.dimension.value}, {check.severity.value} ({check.engine})")
+    print("# row_count runs only for entities whose interval landed rows; SQL checks run in Atlas.")
+    for hand in hand_written_files(config):
+        print(f"# hand-written: {_shown(hand.path)} ({', '.join(hand.checks)})")
+    print(render_sodacl(checks), end="")
+    return 0
+
+
 # -- main -------------------------------------------------------------------------------------
 
 
@@ -238,6 +261,11 @@ def main(argv: list[str] | None = None) -> int:
     run = sub.add_parser("run", help="run one source's DAG for one day with dag.test()")
     add_run_arguments(run)
     run.set_defaults(func=_run)
+    quality = sub.add_parser("quality", help="the generated quality checks of a source")
+    quality_sub = quality.add_subparsers(dest="quality_command", required=True)
+    show = quality_sub.add_parser("show", help="print the SodaCL and SQL checks generated from the YAML")
+    show.add_argument("source", help="the source's name (its YAML file's name)")
+    show.set_defaults(func=_quality_show)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     command: Callable[[argparse.Namespace], int] = args.func

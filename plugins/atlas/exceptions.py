@@ -86,3 +86,11 @@ class RunError(AtlasError):
 
 class DbtProjectError(AtlasError):
     """The dbt project cannot be rendered (missing or unreadable manifest): run ``make setup``."""
+
+
+class QualityError(AtlasError):
+    """A quality check could not run: a bad hand-written SodaCL file, Soda missing or erroring."""
+
+
+class QualityGateFailed(AtlasError):
+    """A ``fail`` quality check failed: the interval stops before ``navigate``."""

@@ -148,7 +148,9 @@ def test_toy_connector_and_stage_run_in_a_generated_dag(
             session_dirs.test_dags, "atlas_toy", DAG_FILE.format(packages=str(packages), yaml=str(source))
         )
         assert "toy_check" in dag.get_task("publish").upstream_task_ids
-        assert "promote_things" in dag.get_task("toy_check").upstream_task_ids
+        # between promote and navigate, after the built-in quality gate (ties keep registration order)
+        assert "quality_gate" in dag.get_task("toy_check").upstream_task_ids
+        assert "promote_things" in dag.get_task("quality_gate").upstream_task_ids
         assert "`toy_check`: counts the chart rows" in dag.doc_md
         run = dag.test(logical_date=dt.datetime(2026, 1, 3, tzinfo=dt.UTC))
         assert run.state == "success"

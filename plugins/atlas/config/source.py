@@ -30,7 +30,6 @@ from atlas.config.types import (
 from atlas.exceptions import ConfigProblem
 
 PLANNED_SECTIONS: dict[str, str] = {
-    "quality": "quality checks arrive with the quality stage",
     "retention": "retention and archiving arrive with the archive stage",
 }
 """Top-level sections Atlas will read once the stage that reads them exists; until then a source
@@ -332,6 +331,18 @@ class SourceConfig(Model):
                 "reference order, so break the cycle",
                 at=("entities", names.index(cycle[0]), "references"),
             )
+        return self
+
+    @model_validator(mode="after")
+    def _sections_fit_source(self) -> SourceConfig:
+        """A stage's section that checks itself against the whole source (``check_against``)."""
+        for name in type(self).model_fields:
+            check = getattr(getattr(self, name, None), "check_against", None)
+            if callable(check):
+                try:
+                    check(self)
+                except ConfigProblem as exc:
+                    raise ConfigProblem(str(exc), at=(name, *exc.at)) from None
         return self
 
     @property

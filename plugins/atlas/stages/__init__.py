@@ -31,6 +31,7 @@ BUILTIN_STAGES = (
     "land",
     "pii",
     "promote",
+    "quality_gate",
     "navigate",
     "publish",
 )

@@ -103,18 +103,20 @@ def test_doc_md_summarises_and_embeds_yaml() -> None:
     assert "key `order_id, line_number`" in doc
     assert "references `products` via `product_id`" in doc
     steps = doc.split("## What each run does", 1)[1].split("## Entities", 1)[0]
-    for task in (
+    tasks = (
         "`ensure_partitions`",
         "`land_<entity>`",
         "`scan_pii_<entity>`",
         "`promote_<entity>`",
+        "`quality_gate`",
         "`navigate`",
         "`publish`",
-    ):
+    )
+    for task in tasks:
         assert task in steps
     assert "products → orders → order_lines" in steps
     assert "atlas://warehouse/navigate/shop" in steps
-    for unbuilt in ("archive", "retention", "quality"):  # not in this Atlas yet
+    for unbuilt in ("archive", "retention"):  # not in this Atlas yet
         assert unbuilt not in doc.split("## Source YAML", 1)[0].lower()
     assert f"```yaml\n{path.read_text(encoding='utf-8').rstrip()}\n```" in doc
 

@@ -1,0 +1,89 @@
+"""QualityGateOperator: the interval's quality checks; a failed ``fail`` check stops the run.
+
+Thin: it loads the source YAML at run time and calls ``QualityHook.check_interval``, which runs
+and records every check. A failed ``fail`` check alerts the source's routes and fails the task
+without retries (the data will not change by retrying), so ``navigate`` does not run for the
+interval; ``warn`` outcomes are recorded, logged and alerted as warnings, and the run goes on.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Sequence
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from airflow.sdk import BaseOperator
+
+from atlas.batches import Interval
+from atlas.constants import ROOT, WAREHOUSE_CONN_ID
+from atlas.hooks.quality import IntervalQuality, QualityHook
+
+log = logging.getLogger(__name__)
+
+
+class QualityGateOperator(BaseOperator):
+    """Check the chart tables of a source for the task's data interval.
+
+    :param source_path: the source YAML (relative paths are relative to the project root).
+    :param warehouse_conn_id: the warehouse connection.
+    """
+
+    template_fields: Sequence[str] = ("source_path", "warehouse_conn_id")
+    ui_color = "#ffe4b5"
+
+    def __init__(
+        self, *, source_path: str, warehouse_conn_id: str = WAREHOUSE_CONN_ID, **kwargs: Any
+    ) -> None:
+        super().__init__(**kwargs)
+        self.source_path = source_path
+        self.warehouse_conn_id = warehouse_conn_id
+
+    @cached_property
+    def hook(self) -> QualityHook:
+        return QualityHook(warehouse_conn_id=self.warehouse_conn_id)
+
+    def execute(self, context: Any) -> dict[str, Any]:
+        from atlas.config.loader import load_source
+
+        path = Path(self.source_path)
+        config = load_source(path if path.is_absolute() else ROOT / path)
+        interval = Interval.from_context(context)
+        ti = context["ti"]
+        log.info("quality checks of %s for [%s, %s)", config.name, interval.start, interval.end)
+        found = self.hook.check_interval(config, interval, dag_id=ti.dag_id, run_id=ti.run_id)
+        for result in found.results:
+            log.info(
+                "%-5s %s (%s) metric %s", result.outcome, result.name, result.dimension, result.metric_value
+            )
+        if found.failed or found.warned:
+            self._alert(context, config, found)
+        if found.failed:
+            from airflow.sdk.exceptions import AirflowFailException
+
+            names = ", ".join(r.name for r in found.failed)
+            raise AirflowFailException(
+                f"quality gate of {config.name}: {len(found.failed)} fail check(s) failed ({names}); "
+                "navigate does not run for this interval; results in quality.check_results"
+            )
+        return {
+            "checks": len(found.results),
+            "warned": [r.name for r in found.warned],
+            "scan_seconds": round(found.scan_seconds, 3),
+        }
+
+    def _alert(self, context: Any, config: Any, found: IntervalQuality) -> None:
+        from atlas.alerts import alert_from_context, routes_for, send_alert
+
+        bad = found.failed or found.warned
+        kind = "failed" if found.failed else "warned"
+        alert = alert_from_context(
+            context, f"{config.dag_id}: quality gate {kind} ({len(bad)} check(s))", source=config.name
+        )
+        details = {r.name: f"{r.outcome} ({r.dimension}, metric {r.metric_value})" for r in bad}
+        alert = dataclasses.replace(
+            alert, severity="error" if found.failed else "warning", details={**alert.details, **details}
+        )
+        send_alert(alert, routes_for(config.alerts))
