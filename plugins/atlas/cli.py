@@ -1,10 +1,12 @@
-"""Command line used by the Makefile: ``python -m atlas.cli migrate|status|validate|run``.
+"""Command line used by the Makefile: ``python -m atlas.cli migrate|status|validate|run|retention``.
 
 - ``validate [files or folders…]``: check source YAML files (default: every file of the sources
   folder) and build their DAGs; no database. Exit 0 when all are valid, 1 otherwise.
 - ``run <source> --date YYYY-MM-DD``: run the source's DAG for that day with ``dag.test()``
   against the warehouse, then print every task's state and the day's batch counts. Exit 0 when
   the run succeeded, 1 when it failed.
+- ``retention show``: the retention policy of every partitioned table (its period and which
+  setting it comes from: ``include/retention.yaml`` or a source's ``retention``); no database.
 
 The warehouse is always the Airflow connection ``atlas_warehouse``
 (``AIRFLOW_CONN_ATLAS_WAREHOUSE=postgresql://…``), exactly as DAGs see it. Exit 2: a usage
@@ -222,6 +224,31 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+# -- retention --------------------------------------------------------------------------------
+
+
+def _retention_show(_: argparse.Namespace) -> int:
+    from atlas.config.retention import describe, project_retention
+    from atlas.retention import load_policy
+
+    project = project_retention()
+    rules = load_policy()
+    headers = ("table", "partitions", "kept", "set by")
+    rows = [
+        (rule.table, f"{rule.grain.value}ly" if rule.grain else "?", rule.period, rule.origin)
+        for rule in rules
+    ]
+    widths = [max(len(h), *(len(row[i]) for row in rows)) for i, h in enumerate(headers)]
+    for row in (headers, *rows):
+        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+    print(
+        "\na partition is archived and dropped once its whole range is older than its table's period; "
+        f"archives go to s3://{project.bucket}/<schema>/<table>/<partition>.parquet (connection atlas_s3), "
+        f"kept {describe(project.keep_archives)}"
+    )
+    return 0
+
+
 # -- main -------------------------------------------------------------------------------------
 
 
@@ -238,6 +265,11 @@ def main(argv: list[str] | None = None) -> int:
     run = sub.add_parser("run", help="run one source's DAG for one day with dag.test()")
     add_run_arguments(run)
     run.set_defaults(func=_run)
+    retention = sub.add_parser("retention", help="the retention policy of the partitioned tables")
+    retention_sub = retention.add_subparsers(dest="retention_command", required=True)
+    retention_sub.add_parser(
+        "show", help="each partitioned table's retention and where it is set"
+    ).set_defaults(func=_retention_show)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     command: Callable[[argparse.Namespace], int] = args.func

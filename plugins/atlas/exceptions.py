@@ -86,3 +86,7 @@ class RunError(AtlasError):
 
 class DbtProjectError(AtlasError):
     """The dbt project cannot be rendered (missing or unreadable manifest): run ``make setup``."""
+
+
+class ArchiveError(AtlasError):
+    """Archiving, snapshotting or restoring a table failed; the partition is left where it was."""

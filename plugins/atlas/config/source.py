@@ -18,6 +18,7 @@ from pydantic import Field, StringConstraints, field_validator, model_validator
 from atlas.config.alerts import AlertRoutes
 from atlas.config.connectors import ConnectorConfig
 from atlas.config.patterns import postgres_regex_problem
+from atlas.config.retention import SourceRetention
 from atlas.config.types import (
     IDENTIFIER_PATTERN,
     Classification,
@@ -31,7 +32,6 @@ from atlas.exceptions import ConfigProblem
 
 PLANNED_SECTIONS: dict[str, str] = {
     "quality": "quality checks arrive with the quality stage",
-    "retention": "retention and archiving arrive with the archive stage",
     "pii": "PII policies arrive with the PII stage",
 }
 """Top-level sections Atlas will read once the stage that reads them exists; until then a source
@@ -255,6 +255,11 @@ class SourceConfig(Model):
     """Where the DAG's alerts go (a failed task, later a failed quality gate): ``email``,
     ``smtp_conn_id``, ``slack_webhook_conn_id``, ``pagerduty_conn_id``
     (:mod:`atlas.config.alerts`); unset keys come from the project's ``include/alerts.yaml``."""
+    retention: SourceRetention = SourceRetention()
+    """How long partitions stay in the warehouse before ``atlas_maintenance`` archives them to
+    object storage and drops them: ``explore`` (this source's raw data; the longest period asked
+    for applies to the shared table), ``navigate`` (its facts) and ``tables`` (one fact by name),
+    each ``N months``, ``N years`` or ``forever`` (:mod:`atlas.config.retention`)."""
 
     @model_validator(mode="before")
     @classmethod

@@ -1,0 +1,457 @@
+"""``ArchiveHook``: partitions past retention to verified Parquet in S3, snapshots, and restores.
+
+Archiving one partition is one warehouse transaction, in this order (docs/design.md, "Archive"):
+
+1. take the advisory lock ``archive:<partition>`` (two archivers never work on one partition;
+   the second finds it gone and does nothing) and ``LOCK TABLE … IN SHARE MODE`` (no row can be
+   written to it from here on, so what is exported is what is dropped);
+2. export it to a local Parquet file (:mod:`atlas.parquet_io`, bounded memory);
+3. upload it through ``S3Hook`` to ``<schema>/<table>/<partition>.parquet`` (boto3's managed,
+   multipart transfer);
+4. verify: download the object, load it into a temporary table shaped like the partition and
+   compare its row count and ``archive.relation_checksum`` with the partition's;
+5. record the verified object in ``archive.snapshots`` (committed on a second connection, so the
+   manifest shows it even if what follows fails);
+6. detach and drop the partition, mark the manifest row dropped, write the audit entries, commit.
+
+Any failure before the commit rolls back steps 1 and 6: the partition stays, the manifest has
+no completed (dropped) row, and the next run starts over for that partition (the object key is
+the same, so it is overwritten).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import os
+import tempfile
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import psycopg
+from psycopg import sql
+from psycopg.types.json import Jsonb
+
+from atlas import parquet_io
+from atlas.constants import S3_CONN_ID, PartitionGrain, Schema
+from atlas.exceptions import ArchiveError
+from atlas.hooks import psycopg_connection
+from atlas.hooks.locks import advisory_xact_lock
+from atlas.hooks.warehouse import WarehouseHook
+from atlas.partitions import partition_grain
+from atlas.sql import load_sql
+
+if TYPE_CHECKING:
+    from airflow.providers.amazon.aws.hooks.s3 import S3Hook
+
+    from atlas.retention import RetentionRule
+
+log = logging.getLogger(__name__)
+
+TMP_DIR_ENV = "ATLAS_ARCHIVE_TMP"
+"""Where the local Parquet files are written while they are uploaded or read back (default: the
+system's temporary directory)."""
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """Who acts, for the manifest and the audit log (an Airflow task, or a person at a shell)."""
+
+    dag_id: str | None = None
+    run_id: str | None = None
+    task_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Partition:
+    """A partition of a range-partitioned table and its range ``[start, end)``."""
+
+    parent: str
+    name: str
+    start: dt.datetime | None
+    end: dt.datetime | None
+
+
+@dataclass
+class SnapshotResult:
+    """One verified object and its manifest row."""
+
+    snapshot_id: int
+    bucket: str
+    object_key: str
+    source_table: str
+    partition_name: str
+    row_count: int
+    checksum: str
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+NO_RUN = RunInfo()
+"""Acting outside Airflow (a shell, the demo): no DAG, run or task recorded."""
+
+
+def object_key(relation: str, parent: str | None = None) -> str:
+    """``<schema>/<table>/<partition>.parquet`` for a partition of ``parent``."""
+    schema, name = relation.split(".", 1)
+    table = (parent or relation).split(".", 1)[1]
+    return f"{schema}/{table}/{name}.parquet"
+
+
+def _split(relation: str) -> sql.Identifier:
+    schema, name = relation.split(".", 1)
+    return sql.Identifier(schema, name)
+
+
+class ArchiveHook(WarehouseHook):
+    """The warehouse hook with object storage: archive, snapshot and restore.
+
+    :param warehouse_conn_id: the Airflow connection of the warehouse.
+    :param s3_conn_id: the ``aws`` connection of object storage (``endpoint_url`` for MinIO).
+    """
+
+    def __init__(self, *args: Any, s3_conn_id: str = S3_CONN_ID, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.s3_conn_id = s3_conn_id
+
+    @cached_property
+    def s3(self) -> S3Hook:
+        from airflow.providers.amazon.aws.hooks.s3 import S3Hook
+
+        return S3Hook(aws_conn_id=self.s3_conn_id)
+
+    # -- which partitions -----------------------------------------------------------------------
+
+    def partitions(self, parent: str) -> list[Partition]:
+        """Every partition of ``parent`` with its range, in range order."""
+        with psycopg_connection(self) as conn:
+            conn.execute("SET TimeZone = 'UTC'")
+            rows = conn.execute(load_sql("archive", "partitions"), {"parent": parent}).fetchall()
+        return [Partition(parent, name, start, end) for name, start, end in rows]
+
+    def due_partitions(self, rule: RetentionRule, now: dt.datetime) -> list[Partition]:
+        """The partitions of the rule's table whose whole range ended ``rule.months`` before ``now``."""
+        cutoff = rule.cutoff(now)
+        if cutoff is None:
+            return []
+        return [p for p in self.partitions(rule.table) if p.end is not None and p.end <= cutoff]
+
+    # -- archive --------------------------------------------------------------------------------
+
+    def archive_due(
+        self,
+        rules: Sequence[RetentionRule],
+        now: dt.datetime,
+        *,
+        bucket: str,
+        keep_months: int | None,
+        run: RunInfo,
+    ) -> list[SnapshotResult]:
+        """Archive and drop every partition past its retention; return what was archived."""
+        done = []
+        for rule in rules:
+            for partition in self.due_partitions(rule, now):
+                result = self.archive_partition(partition, bucket=bucket, keep_months=keep_months, run=run)
+                if result is not None:
+                    done.append(result)
+        return done
+
+    def archive_partition(
+        self, partition: Partition, *, bucket: str, keep_months: int | None, run: RunInfo = NO_RUN
+    ) -> SnapshotResult | None:
+        """Archive one partition (the steps of the module docstring); ``None`` if it is gone already."""
+        with psycopg_connection(self) as conn, conn.cursor() as cur, self._workdir() as workdir:
+            advisory_xact_lock(cur, f"archive:{partition.name}")
+            still_there = any(p.name == partition.name for p in self.partitions(partition.parent))
+            if not still_there:
+                log.info(
+                    "%s: no longer a partition of %s, archived by another run",
+                    partition.name,
+                    partition.parent,
+                )
+                return None
+            cur.execute(sql.SQL("LOCK TABLE {} IN SHARE MODE").format(_split(partition.name)))
+            key = object_key(partition.name, partition.parent)
+            result = self._export_and_verify(conn, partition.name, bucket, key, workdir)
+            snapshot_id = self._record(
+                kind="archive",
+                result=result,
+                partition=partition,
+                keep_months=keep_months,
+                run=run,
+            )
+            result.snapshot_id = snapshot_id
+            self._detach_and_drop(conn, partition)
+            cur.execute(load_sql("archive", "mark_dropped"), {"snapshot_id": snapshot_id})
+            self._audit(cur, "archive.partition", partition.name, result.row_count, run, result)
+            self._audit(cur, "partition.drop", partition.name, result.row_count, run, result)
+            conn.commit()
+        log.info(
+            "archived %s (%s rows) to s3://%s/%s and dropped it (manifest %s)",
+            partition.name,
+            result.row_count,
+            bucket,
+            key,
+            snapshot_id,
+        )
+        return result
+
+    def snapshot_table(
+        self, table: str, *, bucket: str, keep_months: int | None, run: RunInfo = NO_RUN
+    ) -> SnapshotResult:
+        """A point-in-time Parquet snapshot of a navigate table, verified and recorded."""
+        schema = table.partition(".")[0]
+        if schema != Schema.NAVIGATE:
+            raise ArchiveError(
+                f"cannot snapshot {table!r}: snapshots on demand are of navigate tables (navigate.<table>)"
+            )
+        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
+        key = f"snapshots/{table.replace('.', '/')}/{stamp}.parquet"
+        with psycopg_connection(self) as conn, conn.cursor() as cur, self._workdir() as workdir:
+            # One snapshot of the database for the export and the checksum: point in time.
+            conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+            if cur.execute("SELECT to_regclass(%s)", (table,)).fetchone() == (None,):
+                raise ArchiveError(f"cannot snapshot {table!r}: no such table")
+            result = self._export_and_verify(conn, table, bucket, key, workdir)
+            result.snapshot_id = self._record(
+                kind="snapshot",
+                result=result,
+                partition=Partition(table, table, None, None),
+                keep_months=keep_months,
+                run=run,
+            )
+            self._audit(cur, "archive.snapshot", table, result.row_count, run, result)
+            conn.commit()
+        log.info("snapshot of %s (%s rows) at s3://%s/%s", table, result.row_count, bucket, key)
+        return result
+
+    # -- the steps (separate methods: each is one step of the order above) ----------------------
+
+    def _export_and_verify(
+        self, conn: psycopg.Connection[Any], relation: str, bucket: str, key: str, workdir: Path
+    ) -> SnapshotResult:
+        exported = workdir / "export.parquet"
+        rows = parquet_io.export_parquet(conn, relation, exported)
+        self._upload(exported, bucket, key)
+        size = exported.stat().st_size
+        exported.unlink()
+        expected = conn.execute(load_sql("archive", "checksum"), {"table": relation}).fetchone()
+        found = self._verify(conn, relation, bucket, key, workdir)
+        if expected is None or found != tuple(expected) or found[0] != rows:
+            raise ArchiveError(
+                f"verification of s3://{bucket}/{key} failed: {relation} has {expected}, the object "
+                f"read back {found} (exported {rows} rows); the partition is kept, the next run retries"
+            )
+        return SnapshotResult(0, bucket, key, relation, relation, rows, found[1], {"size_bytes": size})
+
+    def _upload(self, path: Path, bucket: str, key: str) -> None:
+        if not self.s3.check_for_bucket(bucket):
+            self.s3.create_bucket(bucket_name=bucket)
+        self.s3.load_file(filename=str(path), key=key, bucket_name=bucket, replace=True)
+
+    def _download(self, bucket: str, key: str, path: Path) -> None:
+        self.s3.get_conn().download_file(Bucket=bucket, Key=key, Filename=str(path))
+
+    def _verify(
+        self, conn: psycopg.Connection[Any], relation: str, bucket: str, key: str, workdir: Path
+    ) -> tuple[int, str]:
+        """(row count, checksum) of the object read back, computed by PostgreSQL as for the table."""
+        readback = workdir / "readback.parquet"
+        self._download(bucket, key, readback)
+        scratch = "pg_temp.atlas_archive_verify"
+        conn.execute(
+            sql.SQL("CREATE TEMPORARY TABLE atlas_archive_verify (LIKE {}) ON COMMIT DROP").format(
+                _split(relation)
+            )
+        )
+        parquet_io.load_parquet(conn, readback, scratch)
+        readback.unlink()
+        row = conn.execute(load_sql("archive", "checksum"), {"table": scratch}).fetchone()
+        conn.execute("DROP TABLE pg_temp.atlas_archive_verify")
+        assert row is not None
+        return int(row[0]), str(row[1])
+
+    def _record(
+        self,
+        *,
+        kind: str,
+        result: SnapshotResult,
+        partition: Partition,
+        keep_months: int | None,
+        run: RunInfo,
+    ) -> int:
+        """Upsert the verified manifest row on its own connection (committed at once)."""
+        retain_until = dt.datetime.now(dt.UTC) + dt.timedelta(days=31 * (keep_months or 1200))
+        params = {
+            "kind": kind,
+            "bucket": result.bucket,
+            "object_key": result.object_key,
+            "source_table": partition.parent,
+            "partition_name": partition.name,
+            "range_start": partition.start,
+            "range_end": partition.end,
+            "row_count": result.row_count,
+            "checksum": result.checksum,
+            "size_bytes": result.extra.get("size_bytes"),
+            "column_types": Jsonb(None),
+            "retain_until": retain_until,
+            "dag_id": run.dag_id,
+            "run_id": run.run_id,
+        }
+        with psycopg_connection(self) as conn:
+            params["column_types"] = Jsonb(
+                [{"name": c.name, "type": c.type} for c in parquet_io.table_columns(conn, partition.name)]
+            )
+            row = conn.execute(load_sql("archive", "record_snapshot"), params).fetchone()
+            conn.commit()
+        assert row is not None
+        return int(row[0])
+
+    def _detach_and_drop(self, conn: psycopg.Connection[Any], partition: Partition) -> None:
+        conn.execute(
+            sql.SQL("ALTER TABLE {} DETACH PARTITION {}").format(
+                _split(partition.parent), _split(partition.name)
+            )
+        )
+        conn.execute(sql.SQL("DROP TABLE {}").format(_split(partition.name)))
+
+    def _audit(
+        self,
+        cur: psycopg.Cursor[Any],
+        action: str,
+        relation: str,
+        rows: int,
+        run: RunInfo,
+        result: SnapshotResult,
+    ) -> None:
+        schema, name = relation.split(".", 1)
+        cur.execute(load_sql("archive", "audit_partition"))
+        details = {
+            "bucket": result.bucket,
+            "object_key": result.object_key,
+            "checksum": result.checksum,
+            "snapshot_id": result.snapshot_id,
+            **{k: v for k, v in result.extra.items() if k != "size_bytes"},
+        }
+        cur.execute(
+            load_sql("archive", "audit"),
+            {
+                "action": action,
+                "object_schema": schema,
+                "object_name": name,
+                "dag_id": run.dag_id,
+                "run_id": run.run_id,
+                "task_id": run.task_id,
+                "rows": rows,
+                "details": Jsonb(details),
+            },
+        )
+
+    @contextmanager
+    def _workdir(self) -> Iterator[Path]:
+        base = os.environ.get(TMP_DIR_ENV) or None
+        with tempfile.TemporaryDirectory(prefix="atlas-archive-", dir=base) as name:
+            yield Path(name)
+
+    # -- restore --------------------------------------------------------------------------------
+
+    def restore(
+        self,
+        *,
+        snapshot_id: int | None = None,
+        table: str | None = None,
+        partition: str | None = None,
+        run: RunInfo = NO_RUN,
+    ) -> SnapshotResult:
+        """Bring an archived partition back from its object, verify it, re-apply later erasures."""
+        if snapshot_id is None and not (table and partition):
+            raise ArchiveError("restore needs a manifest id (snapshot_id), or a table and a partition")
+        with psycopg_connection(self) as conn, conn.cursor() as cur, self._workdir() as workdir:
+            conn.execute("SET TimeZone = 'UTC'")
+            params = {"snapshot_id": snapshot_id, "source_table": table, "partition_name": partition}
+            found = cur.execute(load_sql("archive", "find_snapshot"), params).fetchone()
+            if found is None:
+                raise ArchiveError(
+                    f"no verified archive of {snapshot_id if snapshot_id is not None else f'{table} {partition}'} "
+                    "in archive.snapshots"
+                )
+            (sid, kind, bucket, key, parent, name, start, _end, row_count, checksum, created_at, _dropped) = (
+                found
+            )
+            if kind != "archive":
+                raise ArchiveError(
+                    f"manifest row {sid} is a {kind} of {parent}, not an archived partition: read "
+                    f"s3://{bucket}/{key} with DuckDB, pandas or Spark instead"
+                )
+            advisory_xact_lock(cur, f"archive:{name}")
+            if any(p.name == name for p in self.partitions(parent)):
+                raise ArchiveError(f"{name} is a partition of {parent} already: nothing to restore")
+            grain = partition_grain(parent)
+            if grain is None:
+                raise ArchiveError(f"the partition grain of {parent} is unknown: add it to atlas.partitions")
+            created = cur.execute(
+                load_sql("pipeline", "ensure_partitions"),
+                {"parent": parent, "grain": PartitionGrain(grain).value, "from_ts": start, "to_ts": start},
+            ).fetchone()
+            if created is None or created[0] != name:
+                raise ArchiveError(f"{parent} would restore {name} as {created}: the partition names differ")
+            readback = workdir / "restore.parquet"
+            self._download(bucket, key, readback)
+            loaded = parquet_io.load_parquet(conn, readback, name)
+            got = cur.execute(load_sql("archive", "checksum"), {"table": name}).fetchone()
+            if got is None or (int(got[0]), str(got[1])) != (row_count, checksum):
+                raise ArchiveError(
+                    f"restore of {name} from s3://{bucket}/{key}: the object holds {got}, the manifest says "
+                    f"({row_count}, {checksum}); nothing was restored"
+                )
+            erased = self._apply_tombstones(cur, parent, name, created_at)
+            cur.execute(load_sql("archive", "mark_restored"), {"snapshot_id": sid})
+            result = SnapshotResult(sid, bucket, key, parent, name, loaded, checksum, {"erased_rows": erased})
+            self._audit(cur, "archive.restore", name, loaded - erased, run, result)
+            conn.commit()
+        log.info("restored %s from s3://%s/%s: %s rows, %s erased again", name, bucket, key, loaded, erased)
+        return result
+
+    def _apply_tombstones(
+        self, cur: psycopg.Cursor[Any], parent: str, relation: str, since: dt.datetime
+    ) -> int:
+        """Delete the rows of subjects erased (``compliance.erasure_tombstones``) since ``since``."""
+        columns = {c.name: c for c in parquet_io.table_columns(cur.connection, relation)}
+        erased = 0
+        tombstones = cur.execute(
+            load_sql("archive", "tombstones"), {"table": parent, "since": since}
+        ).fetchall()
+        for column, json_key, hashes in tombstones:
+            if column not in columns:
+                raise ArchiveError(
+                    f"an erasure tombstone names {parent}.{column}, which {relation} does not have"
+                )
+            value = (
+                sql.SQL("{} ->> {}").format(sql.Identifier(column), sql.Literal(json_key))
+                if json_key
+                else sql.SQL("{}::text").format(sql.Identifier(column))
+            )
+            cur.execute(
+                sql.SQL("DELETE FROM {} WHERE compliance.subject_key_hash({}) = ANY(%s)").format(
+                    _split(relation), value
+                ),
+                (hashes,),
+            )
+            erased += cur.rowcount
+        return erased
+
+
+def manifest_row(conn: psycopg.Connection[Any], snapshot_id: int) -> dict[str, Any]:
+    """The manifest row ``snapshot_id`` as a dict (for printing)."""
+    from psycopg.rows import dict_row
+
+    with conn.cursor(row_factory=dict_row) as cur:
+        row = cur.execute("SELECT * FROM archive.snapshots WHERE snapshot_id = %s", (snapshot_id,)).fetchone()
+    if row is None:
+        raise ArchiveError(f"no manifest row {snapshot_id}")
+    shown: dict[str, Any] = json.loads(json.dumps(row, default=str))
+    return shown
