@@ -43,7 +43,7 @@ from atlas.exceptions import ArchiveError
 from atlas.hooks import psycopg_connection
 from atlas.hooks.locks import advisory_xact_lock
 from atlas.hooks.warehouse import WarehouseHook
-from atlas.partitions import partition_grain
+from atlas.partitions import add_grains, partition_grain
 from atlas.sql import load_sql
 
 if TYPE_CHECKING:
@@ -285,7 +285,8 @@ class ArchiveHook(WarehouseHook):
         run: RunInfo,
     ) -> int:
         """Upsert the verified manifest row on its own connection (committed at once)."""
-        retain_until = dt.datetime.now(dt.UTC) + dt.timedelta(days=31 * (keep_months or 1200))
+        # ``forever`` keeps an object 100 years: the manifest's retain_until is NOT NULL.
+        retain_until = add_grains(dt.datetime.now(dt.UTC), PartitionGrain.MONTH, keep_months or 1200)
         params = {
             "kind": kind,
             "bucket": result.bucket,
