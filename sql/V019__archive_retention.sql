@@ -8,6 +8,7 @@
 ALTER TABLE archive.snapshots
     ADD COLUMN kind text NOT NULL DEFAULT 'archive' CHECK (kind IN ('archive', 'snapshot')),
     ADD COLUMN column_types jsonb,
+    ADD COLUMN object_digest text,
     ADD COLUMN restored_at timestamptz,
     ADD COLUMN dag_id text,
     ADD COLUMN run_id text;
@@ -15,13 +16,18 @@ COMMENT ON COLUMN archive.snapshots.kind IS
     'archive: a partition past its retention, dropped once verified; snapshot: a point-in-time copy of a table.';
 COMMENT ON COLUMN archive.snapshots.column_types IS
     'The table''s columns in order, [{"name": …, "type": format_type(…)}], as exported.';
+COMMENT ON COLUMN archive.snapshots.object_digest IS
+    'SHA-256 of the object''s rows in file order as Arrow renders them (atlas.parquet_io.RowDigest): equal for '
+    'the export and the object read back, checked again before a restore loads it.';
+COMMENT ON COLUMN archive.snapshots.checksum IS
+    'archive.relation_checksum of the table''s rows when archived; a restore recomputes it on the restored partition.';
 COMMENT ON COLUMN archive.snapshots.restored_at IS 'When the restore DAG last brought the partition back.';
 COMMENT ON COLUMN archive.snapshots.partition_name IS
     'Schema-qualified partition, e.g. explore.raw_data_p202401; for a snapshot the table itself.';
 
 -- archive.relation_checksum: the one checksum of a table's rows, computed by PostgreSQL on both
--- sides of a verification (the source partition, and a scratch table loaded from the uploaded
--- object), so a conversion on the way to Parquet and back that changed any value shows.
+-- ends of the round trip (the partition when it is archived, the partition a restore loaded from
+-- the object), so a conversion on the way to Parquet and back that changed any value shows.
 -- Order-independent: the sum of a 64-bit hash of each row's canonical text (the record's output
 -- form, with TimeZone, DateStyle, IntervalStyle and extra_float_digits pinned), summed as numeric
 -- (no overflow); a Parquet file need not keep the table's physical order. Two seeds give two
@@ -36,8 +42,9 @@ SET extra_float_digits = '1'
 AS $$
 BEGIN
     EXECUTE format(
-        'SELECT count(*), ''h64x2:'' || coalesce(sum(hashtextextended(r::text, 0)::numeric), 0)::text'
-        ' || '':'' || coalesce(sum(hashtextextended(r::text, 1)::numeric), 0)::text FROM %s AS r',
+        'SELECT count(*), ''h64x2:'' || coalesce(sum(hashtextextended(t, 0)::numeric), 0)::text'
+        ' || '':'' || coalesce(sum(hashtextextended(t, 1)::numeric), 0)::text'
+        ' FROM (SELECT r::text AS t FROM %s AS r OFFSET 0) AS rows',  -- OFFSET 0: each row's text once
         rel
     ) INTO row_count, checksum;
 END

@@ -1,6 +1,6 @@
 -- The newest verified manifest row of a snapshot id, or of a table and partition.
 SELECT snapshot_id, kind, bucket, object_key, source_table, partition_name, range_start, range_end,
-       row_count, checksum, created_at, partition_dropped_at
+       row_count, checksum, object_digest, created_at, partition_dropped_at
   FROM archive.snapshots
  WHERE verified_at IS NOT NULL
    AND (snapshot_id = %(snapshot_id)s

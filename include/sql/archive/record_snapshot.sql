@@ -2,15 +2,16 @@
 -- the partition again replaces what the earlier, unfinished run recorded). Returns its id.
 INSERT INTO archive.snapshots AS s (
     kind, bucket, object_key, source_table, partition_name, range_start, range_end, row_count,
-    checksum, size_bytes, column_types, retain_until, verified_at, dag_id, run_id
+    checksum, object_digest, size_bytes, column_types, retain_until, verified_at, dag_id, run_id
 ) VALUES (
     %(kind)s, %(bucket)s, %(object_key)s, %(source_table)s, %(partition_name)s, %(range_start)s,
-    %(range_end)s, %(row_count)s, %(checksum)s, %(size_bytes)s, %(column_types)s,
+    %(range_end)s, %(row_count)s, %(checksum)s, %(object_digest)s, %(size_bytes)s, %(column_types)s,
     greatest(%(retain_until)s, now()), now(), %(dag_id)s, %(run_id)s
 )
 ON CONFLICT (bucket, object_key) DO UPDATE SET
     row_count = excluded.row_count,
     checksum = excluded.checksum,
+    object_digest = excluded.object_digest,
     size_bytes = excluded.size_bytes,
     column_types = excluded.column_types,
     retain_until = excluded.retain_until,

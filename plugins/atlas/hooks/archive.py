@@ -27,6 +27,7 @@ import logging
 import os
 import tempfile
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -56,6 +57,11 @@ log = logging.getLogger(__name__)
 TMP_DIR_ENV = "ATLAS_ARCHIVE_TMP"
 """Where the local Parquet files are written while they are uploaded or read back (default: the
 system's temporary directory)."""
+
+
+TRANSFER_CONFIG = {"max_concurrency": 4, "multipart_chunksize": 8 * 1024 * 1024}
+"""boto3's managed transfers (multipart above 8 MiB): 4 parts in flight, not its default 10, so
+an upload or download holds at most ~32 MiB of buffers."""
 
 
 @dataclass(frozen=True)
@@ -102,6 +108,14 @@ def object_key(relation: str, parent: str | None = None) -> str:
     return f"{schema}/{table}/{name}.parquet"
 
 
+def _checksum(conn: psycopg.Connection[Any], relation: str) -> tuple[int, str]:
+    """Row count and ``archive.relation_checksum`` of a table, computed by PostgreSQL."""
+    row = conn.execute(load_sql("archive", "checksum"), {"table": relation}).fetchone()
+    if row is None:
+        raise ArchiveError(f"no checksum of {relation}")
+    return int(row[0]), str(row[1])
+
+
 def _split(relation: str) -> sql.Identifier:
     schema, name = relation.split(".", 1)
     return sql.Identifier(schema, name)
@@ -122,7 +136,7 @@ class ArchiveHook(WarehouseHook):
     def s3(self) -> S3Hook:
         from airflow.providers.amazon.aws.hooks.s3 import S3Hook
 
-        return S3Hook(aws_conn_id=self.s3_conn_id)
+        return S3Hook(aws_conn_id=self.s3_conn_id, transfer_config_args=TRANSFER_CONFIG)
 
     # -- which partitions -----------------------------------------------------------------------
 
@@ -176,7 +190,7 @@ class ArchiveHook(WarehouseHook):
                 return None
             cur.execute(sql.SQL("LOCK TABLE {} IN SHARE MODE").format(_split(partition.name)))
             key = object_key(partition.name, partition.parent)
-            result = self._export_and_verify(conn, partition.name, bucket, key, workdir)
+            result = self._export_and_verify(conn, partition.name, bucket, key, workdir, checksum_aside=True)
             snapshot_id = self._record(
                 kind="archive",
                 result=result,
@@ -216,7 +230,7 @@ class ArchiveHook(WarehouseHook):
             conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
             if cur.execute("SELECT to_regclass(%s)", (table,)).fetchone() == (None,):
                 raise ArchiveError(f"cannot snapshot {table!r}: no such table")
-            result = self._export_and_verify(conn, table, bucket, key, workdir)
+            result = self._export_and_verify(conn, table, bucket, key, workdir, checksum_aside=False)
             result.snapshot_id = self._record(
                 kind="snapshot",
                 result=result,
@@ -232,21 +246,41 @@ class ArchiveHook(WarehouseHook):
     # -- the steps (separate methods: each is one step of the order above) ----------------------
 
     def _export_and_verify(
-        self, conn: psycopg.Connection[Any], relation: str, bucket: str, key: str, workdir: Path
+        self,
+        conn: psycopg.Connection[Any],
+        relation: str,
+        bucket: str,
+        key: str,
+        workdir: Path,
+        *,
+        checksum_aside: bool,
     ) -> SnapshotResult:
+        """Export, upload, read back and compare; the table's checksum for the manifest.
+
+        ``checksum_aside``: compute the table's checksum on a second connection while the export
+        runs (the partition is locked against writes, so both see the same rows); otherwise in
+        ``conn``'s own snapshot (a point-in-time snapshot under REPEATABLE READ).
+        """
         exported = workdir / "export.parquet"
-        rows = parquet_io.export_parquet(conn, relation, exported)
-        self._upload(exported, bucket, key)
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="atlas-checksum") as pool:
+            aside = pool.submit(self._checksum_elsewhere, relation) if checksum_aside else None
+            digest = parquet_io.export_parquet(conn, relation, exported)
+            rows, checksum = aside.result() if aside else _checksum(conn, relation)
         size = exported.stat().st_size
+        self._upload(exported, bucket, key)
         exported.unlink()
-        expected = conn.execute(load_sql("archive", "checksum"), {"table": relation}).fetchone()
-        found = self._verify(conn, relation, bucket, key, workdir)
-        if expected is None or found != tuple(expected) or found[0] != rows:
+        found = self._verify(bucket, key, workdir)
+        if found != digest or digest.rows != rows:
             raise ArchiveError(
-                f"verification of s3://{bucket}/{key} failed: {relation} has {expected}, the object "
-                f"read back {found} (exported {rows} rows); the partition is kept, the next run retries"
+                f"verification of s3://{bucket}/{key} failed: {relation} has {rows} rows, the export "
+                f"{digest}, the object read back {found}; the partition is kept, the next run retries"
             )
-        return SnapshotResult(0, bucket, key, relation, relation, rows, found[1], {"size_bytes": size})
+        extra = {"size_bytes": size, "object_digest": digest.sha256}
+        return SnapshotResult(0, bucket, key, relation, relation, rows, checksum, extra)
+
+    def _checksum_elsewhere(self, relation: str) -> tuple[int, str]:
+        with psycopg_connection(self) as conn:
+            return _checksum(conn, relation)
 
     def _upload(self, path: Path, bucket: str, key: str) -> None:
         if not self.s3.check_for_bucket(bucket):
@@ -254,26 +288,18 @@ class ArchiveHook(WarehouseHook):
         self.s3.load_file(filename=str(path), key=key, bucket_name=bucket, replace=True)
 
     def _download(self, bucket: str, key: str, path: Path) -> None:
-        self.s3.get_conn().download_file(Bucket=bucket, Key=key, Filename=str(path))
+        self.s3.get_conn().download_file(
+            Bucket=bucket, Key=key, Filename=str(path), Config=self.s3.transfer_config
+        )
 
-    def _verify(
-        self, conn: psycopg.Connection[Any], relation: str, bucket: str, key: str, workdir: Path
-    ) -> tuple[int, str]:
-        """(row count, checksum) of the object read back, computed by PostgreSQL as for the table."""
+    def _verify(self, bucket: str, key: str, workdir: Path) -> parquet_io.Digest:
+        """Row count and digest of the object as read back from S3 (the export's are compared)."""
         readback = workdir / "readback.parquet"
         self._download(bucket, key, readback)
-        scratch = "pg_temp.atlas_archive_verify"
-        conn.execute(
-            sql.SQL("CREATE TEMPORARY TABLE atlas_archive_verify (LIKE {}) ON COMMIT DROP").format(
-                _split(relation)
-            )
-        )
-        parquet_io.load_parquet(conn, readback, scratch)
-        readback.unlink()
-        row = conn.execute(load_sql("archive", "checksum"), {"table": scratch}).fetchone()
-        conn.execute("DROP TABLE pg_temp.atlas_archive_verify")
-        assert row is not None
-        return int(row[0]), str(row[1])
+        try:
+            return parquet_io.file_digest(readback)
+        finally:
+            readback.unlink()
 
     def _record(
         self,
@@ -297,6 +323,7 @@ class ArchiveHook(WarehouseHook):
             "range_end": partition.end,
             "row_count": result.row_count,
             "checksum": result.checksum,
+            "object_digest": result.extra.get("object_digest"),
             "size_bytes": result.extra.get("size_bytes"),
             "column_types": Jsonb(None),
             "retain_until": retain_until,
@@ -380,9 +407,21 @@ class ArchiveHook(WarehouseHook):
                     f"no verified archive of {snapshot_id if snapshot_id is not None else f'{table} {partition}'} "
                     "in archive.snapshots"
                 )
-            (sid, kind, bucket, key, parent, name, start, _end, row_count, checksum, created_at, _dropped) = (
-                found
-            )
+            (
+                sid,
+                kind,
+                bucket,
+                key,
+                parent,
+                name,
+                start,
+                _end,
+                row_count,
+                checksum,
+                object_digest,
+                created_at,
+                _,
+            ) = found
             if kind != "archive":
                 raise ArchiveError(
                     f"manifest row {sid} is a {kind} of {parent}, not an archived partition: read "
@@ -403,18 +442,23 @@ class ArchiveHook(WarehouseHook):
             readback = workdir / "restore.parquet"
             self._download(bucket, key, readback)
             loaded = parquet_io.load_parquet(conn, readback, name)
-            got = cur.execute(load_sql("archive", "checksum"), {"table": name}).fetchone()
-            if got is None or (int(got[0]), str(got[1])) != (row_count, checksum):
+            got = _checksum(conn, name)
+            if loaded != parquet_io.Digest(row_count, object_digest) or got != (row_count, checksum):
                 raise ArchiveError(
-                    f"restore of {name} from s3://{bucket}/{key}: the object holds {got}, the manifest says "
-                    f"({row_count}, {checksum}); nothing was restored"
+                    f"restore of {name} from s3://{bucket}/{key}: the object holds {loaded} and loads as "
+                    f"{got}, the manifest says {row_count} rows, digest {object_digest}, checksum {checksum}; "
+                    "nothing was restored"
                 )
             erased = self._apply_tombstones(cur, parent, name, created_at)
             cur.execute(load_sql("archive", "mark_restored"), {"snapshot_id": sid})
-            result = SnapshotResult(sid, bucket, key, parent, name, loaded, checksum, {"erased_rows": erased})
-            self._audit(cur, "archive.restore", name, loaded - erased, run, result)
+            result = SnapshotResult(
+                sid, bucket, key, parent, name, row_count, checksum, {"erased_rows": erased}
+            )
+            self._audit(cur, "archive.restore", name, row_count - erased, run, result)
             conn.commit()
-        log.info("restored %s from s3://%s/%s: %s rows, %s erased again", name, bucket, key, loaded, erased)
+        log.info(
+            "restored %s from s3://%s/%s: %s rows, %s erased again", name, bucket, key, row_count, erased
+        )
         return result
 
     def _apply_tombstones(

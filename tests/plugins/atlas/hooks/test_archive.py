@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from atlas.config.retention import ProjectRetention
-from atlas.exceptions import ArchiveError
+from atlas.exceptions import ArchiveError, LockTimeoutError
 from atlas.hooks.archive import ArchiveHook, Partition, RunInfo
 from atlas.retention import rule_for
 
@@ -55,6 +56,21 @@ TRICKY_ROWS: list[dict[str, Any]] = [
         "ident": "00000000-0000-0000-0000-000000000000",
         "small": 0,
         "price": "0",
+    },
+    {
+        "id": 4,
+        "at": "2015-07-01 00:00:00+00",
+        "amount": "NaN",
+        "ratio": "NaN",
+        "flag": None,
+        "day": "0001-01-01",
+        "wall": "0001-01-01 00:00:00",
+        "doc": '"just a string"',
+        "note": "\u00a0\u200b\ufeff\U0001f9ea",
+        "tags": '{""}',
+        "ident": None,
+        "small": 32767,
+        "price": "-9999999999.99",
     },
     {
         "id": 3,
@@ -128,11 +144,11 @@ def test_round_trip_archive_drop_restore_gives_identical_rows(
         _partition(hook, "navigate.fact_types_p2015"), bucket=s3_bucket, keep_months=12, run=RUN
     )
     assert result is not None
-    assert result.row_count == 3
+    assert result.row_count == 4
     assert _rows(fresh_warehouse_dsn) == []
     assert "navigate.fact_types_p2015" not in [p.name for p in hook.partitions(TABLE)]
     assert _manifest(fresh_warehouse_dsn) == [
-        ("navigate.fact_types_p2015", 3, True, True, "navigate/fact_types/fact_types_p2015.parquet")
+        ("navigate.fact_types_p2015", 4, True, True, "navigate/fact_types/fact_types_p2015.parquet")
     ]
     assert _audit(fresh_warehouse_dsn) == [
         ("archive.partition", "fact_types_p2015"),
@@ -141,12 +157,12 @@ def test_round_trip_archive_drop_restore_gives_identical_rows(
     # The object is plain Parquet any reader opens: typed columns, UTC timestamps.
     body = hook.s3.get_key(result.object_key, s3_bucket).get()["Body"].read()
     table = pq.read_table(io.BytesIO(body))
-    assert table.num_rows == 3
+    assert table.num_rows == 4
     assert table.schema.field("at").type == pa.timestamp("us", tz="UTC")
     assert table.schema.field("ratio").type == pa.float64()
 
     restored = hook.restore(table=TABLE, partition="navigate.fact_types_p2015", run=RUN)
-    assert restored.row_count == 3
+    assert restored.row_count == 4
     assert _rows(fresh_warehouse_dsn) == before
     assert _audit(fresh_warehouse_dsn)[-1] == ("archive.restore", "fact_types_p2015")
 
@@ -196,7 +212,7 @@ def test_restore_after_erasure_holds_no_trace_of_the_subject(
     restored = hook.restore(snapshot_id=result.snapshot_id)
     assert restored.extra["erased_rows"] == 1
     rows = _rows(fresh_warehouse_dsn)
-    assert len(rows) == 2
+    assert len(rows) == 3
     assert not any("Zoë" in r or "6f1c7b7e" in r for r in rows)
 
 
@@ -215,7 +231,7 @@ def test_tombstone_older_than_the_archive_is_not_reapplied(
     )
     assert result is not None
     assert hook.restore(snapshot_id=result.snapshot_id).extra["erased_rows"] == 0
-    assert len(_rows(fresh_warehouse_dsn)) == 3
+    assert len(_rows(fresh_warehouse_dsn)) == 4
 
 
 def _failing(step: str, exc: BaseException) -> Any:
@@ -230,7 +246,8 @@ def _failing(step: str, exc: BaseException) -> Any:
     "step",
     [
         pytest.param("_upload", id="upload-failure"),
-        pytest.param("_verify", id="verification-mismatch"),
+        pytest.param("lost-row", id="verification-mismatch-lost-row"),
+        pytest.param("changed-value", id="verification-mismatch-changed-value"),
         pytest.param("_detach_and_drop", id="crash-between-upload-and-drop"),
     ],
 )
@@ -243,14 +260,12 @@ def test_failure_leaves_partition_and_next_run_completes(
     partition = _partition(hook, "navigate.fact_types_p2015")
     if step == "_upload":
         monkeypatch.setattr(hook, "_upload", _failing(step, OSError("connection reset by peer")))
-    elif step == "_verify":
+    elif step in CORRUPTIONS:
         real_download = hook._download
 
         def corrupt_download(bucket: str, key: str, path: Path) -> None:
-            # The object in S3 is replaced by one that lost a row, then read back.
-            body = io.BytesIO()
-            pq.write_table(pq.read_table(_download_bytes(hook, bucket, key)).slice(1), body)
-            hook.s3.load_bytes(body.getvalue(), key=key, bucket_name=bucket, replace=True)
+            # The object in S3 is replaced by a damaged one, then read back.
+            _corrupt(hook, bucket, key, CORRUPTIONS[step])
             real_download(bucket, key, path)
 
         monkeypatch.setattr(hook, "_download", corrupt_download)
@@ -266,9 +281,9 @@ def test_failure_leaves_partition_and_next_run_completes(
     monkeypatch.undo()
     result = hook.archive_partition(partition, bucket=s3_bucket, keep_months=None)
     assert result is not None
-    assert result.row_count == 3
+    assert result.row_count == 4
     assert _manifest(fresh_warehouse_dsn) == [
-        ("navigate.fact_types_p2015", 3, True, True, "navigate/fact_types/fact_types_p2015.parquet")
+        ("navigate.fact_types_p2015", 4, True, True, "navigate/fact_types/fact_types_p2015.parquet")
     ]
     hook.restore(snapshot_id=result.snapshot_id)
     assert _rows(fresh_warehouse_dsn) == before
@@ -276,6 +291,39 @@ def test_failure_leaves_partition_and_next_run_completes(
 
 def _download_bytes(hook: ArchiveHook, bucket: str, key: str) -> io.BytesIO:
     return io.BytesIO(hook.s3.get_key(key, bucket).get()["Body"].read())
+
+
+def _changed_note(table: pa.Table) -> pa.Table:
+    notes = table.column("note").to_pylist()
+    notes[0] = (notes[0] or "") + "!"
+    return table.set_column(table.schema.get_field_index("note"), "note", pa.array(notes, pa.string()))
+
+
+CORRUPTIONS = {"lost-row": lambda table: table.slice(1), "changed-value": _changed_note}
+"""Damage done to an uploaded object: a row lost, one value changed (same row count)."""
+
+
+def _corrupt(hook: ArchiveHook, bucket: str, key: str, damage: Any) -> None:
+    """Replace the object with a damaged copy of itself (same schema and metadata)."""
+    body = io.BytesIO()
+    pq.write_table(damage(pq.read_table(_download_bytes(hook, bucket, key))), body)
+    hook.s3.load_bytes(body.getvalue(), key=key, bucket_name=bucket, replace=True)
+
+
+def test_restore_of_a_damaged_object_restores_nothing(
+    hook: ArchiveHook, fresh_warehouse_dsn: str, s3_bucket: str
+) -> None:
+    """An object changed after its archive fails the restore's check; the partition is not recreated."""
+    _create_table(fresh_warehouse_dsn)
+    result = hook.archive_partition(
+        _partition(hook, "navigate.fact_types_p2015"), bucket=s3_bucket, keep_months=None
+    )
+    assert result is not None
+    _corrupt(hook, s3_bucket, result.object_key, _changed_note)
+    with pytest.raises(ArchiveError, match="nothing was restored"):
+        hook.restore(snapshot_id=result.snapshot_id)
+    assert "navigate.fact_types_p2015" not in [p.name for p in hook.partitions(TABLE)]
+    assert _rows(fresh_warehouse_dsn) == []
 
 
 def test_archive_twice_archives_once_and_spares_partitions_inside_retention(
@@ -310,11 +358,37 @@ def test_snapshot_of_a_navigate_table(hook: ArchiveHook, fresh_warehouse_dsn: st
     """A snapshot on demand writes a verified object and a manifest row, and leaves the table as it was."""
     _create_table(fresh_warehouse_dsn)
     result = hook.snapshot_table(TABLE, bucket=s3_bucket, keep_months=12, run=RUN)
-    assert result.row_count == 3
+    assert result.row_count == 4
     assert result.object_key.startswith("snapshots/navigate/fact_types/")
-    assert pq.read_table(_download_bytes(hook, s3_bucket, result.object_key)).num_rows == 3
-    assert len(_rows(fresh_warehouse_dsn)) == 3
+    assert pq.read_table(_download_bytes(hook, s3_bucket, result.object_key)).num_rows == 4
+    assert len(_rows(fresh_warehouse_dsn)) == 4
     with pytest.raises(ArchiveError, match="navigate"):
         hook.snapshot_table("explore.raw_data", bucket=s3_bucket, keep_months=12)
     with pytest.raises(ArchiveError, match="not an archived partition"):
         hook.restore(snapshot_id=result.snapshot_id)
+
+
+def test_two_archivers_never_work_on_one_partition(
+    hook: ArchiveHook, fresh_warehouse_dsn: str, s3_bucket: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While one archiver holds a partition another waits (here: times out); two at once archive it once."""
+    _create_table(fresh_warehouse_dsn)
+    partition = _partition(hook, "navigate.fact_types_p2015")
+    monkeypatch.setenv("ATLAS_LOCK_TIMEOUT", "1s")
+    with psycopg.connect(fresh_warehouse_dsn) as holder:
+        holder.execute("SELECT pg_advisory_xact_lock(hashtext('archive:navigate.fact_types_p2015'))")
+        with pytest.raises(LockTimeoutError, match=r"archive:navigate\.fact_types_p2015"):
+            hook.archive_partition(partition, bucket=s3_bucket, keep_months=None)
+    assert len(_rows(fresh_warehouse_dsn)) == 4
+
+    monkeypatch.setenv("ATLAS_LOCK_TIMEOUT", "2min")
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        results = list(
+            pool.map(
+                lambda _: ArchiveHook().archive_partition(partition, bucket=s3_bucket, keep_months=None),
+                range(2),
+            )
+        )
+    assert sorted(r is None for r in results) == [False, True]
+    assert [m[1:4] for m in _manifest(fresh_warehouse_dsn)] == [(4, True, True)]
+    assert _audit(fresh_warehouse_dsn).count(("partition.drop", "fact_types_p2015")) == 1
