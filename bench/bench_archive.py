@@ -146,77 +146,79 @@ def main() -> None:
         child()
         return
 
-    from atlas.migrations import migrate
-    from atlas_dev.embedded_pg import create_database, drop_database, uri
-    from atlas_dev.moto_server import s3_connection
+    from atlas_dev.embedded_pg import scratch_database
 
     admin = "postgresql://postgres@127.0.0.1:5432/postgres"
-    dsn = args.dsn or os.environ.get("AIRFLOW_CONN_ATLAS_WAREHOUSE")
-    created = None
-    if not dsn:
-        created = f"atlas_bench_{secrets.token_hex(4)}"
-        dsn = create_database(admin, created)
+    given = args.dsn or os.environ.get("AIRFLOW_CONN_ATLAS_WAREHOUSE")
     try:
-        migrate(dsn)
-        started = time.perf_counter()
-        with psycopg.connect(dsn, autocommit=True) as conn:
-            conn.execute("SELECT pipeline.ensure_partition('explore.raw_data', 'month', %s)", (START,))
-            conn.execute(FILL, {"batch": secrets.token_hex(16), "start": START, "rows": args.rows})
-            conn.execute(f"VACUUM ANALYZE {PARTITION}")
-            size = conn.execute("SELECT pg_total_relation_size(%s)", (PARTITION,)).fetchone()
-        print(
-            f"rows: {args.rows:,}  partition {PARTITION}: {size[0] / 1e6:.0f} MB with indexes "
-            f"(filled in {time.perf_counter() - started:.1f}s)"
-        )
-        baseline, copied = copy_out(dsn)
-        with s3_connection(_TMP / "moto_server.log"):
-            env = {
-                **os.environ,
-                "AIRFLOW_CONN_ATLAS_WAREHOUSE": uri(
-                    psycopg.conninfo.conninfo_to_dict(dsn), host_in_authority=True
-                ),
-            }
-            load = os.getloadavg()[0]
-            process = subprocess.Popen(
-                [sys.executable, __file__, "--child"], env=env, stdout=subprocess.PIPE, text=True
-            )
-            stdout = process.stdout.read() if process.stdout else ""
-            _, status, usage = os.wait4(process.pid, 0)
-            if status != 0:
-                raise SystemExit(f"the archiving child failed ({status}); its output: {stdout}")
-        result = json.loads(stdout.strip().splitlines()[-1])
-        n = result["rows"]
-        assert n == args.rows, result
-        peak = usage.ru_maxrss / 1024
-        ratio = result["seconds"] / baseline
-        print(f"load average {load:.1f} -> {os.getloadavg()[0]:.1f}")
-        print(
-            f"baseline  COPY {PARTITION} TO STDOUT: {n / baseline:>10,.0f} rows/s  ({baseline:.1f}s, {copied / 1e6:.0f} MB)"
-        )
-        print(
-            f"atlas     archive (export, upload, verify, drop): {n / result['seconds']:>10,.0f} rows/s  "
-            f"({result['seconds']:.1f}s, Parquet {result['size_bytes'] / 1e6:.0f} MB)"
-        )
-        print("          steps: " + ", ".join(f"{k} {v:.1f}s" for k, v in result["phases"].items()))
-        print(
-            "          peak RSS when each step ended: "
-            + ", ".join(f"{k} {v:.0f} MB" for k, v in result["peaks"].items())
-        )
-        print(
-            f"atlas     restore (download, COPY, checksum): {n / result['restore_seconds']:>10,.0f} rows/s  ({result['restore_seconds']:.1f}s)"
-        )
-        print(f"ratio archive time / COPY time: {ratio:.2f}   (target <= 2)")
-        print(
-            f"peak RSS of the archiving process: {result['rss_archive_mb']:.0f} MB after the archive, "
-            f"{peak:.0f} MB with the restore ({result['rss_airflow_mb']:.0f} MB after importing Airflow, "
-            f"{result['rss_start_mb']:.0f} MB with the S3 client, made in {result['s3_client_seconds']:.1f}s "
-            "before the archive's clock starts)   "
-            "(target < 300 MB)"
-        )
+        with scratch_database(admin, "atlas_bench_archive", given=given, keep=args.keep) as dsn:
+            _run(dsn, args.rows)
     finally:
-        if created and not args.keep:
-            drop_database(admin, created)
         shutil.rmtree(_TMP, ignore_errors=True)
+
+
+def _run(dsn: str, wanted: int) -> None:
+    """Fill the partition, measure the baseline, run the archiving child, print the figures."""
+    from atlas.migrations import migrate
+    from atlas_dev.embedded_pg import uri
+    from atlas_dev.moto_server import s3_connection
+
+    migrate(dsn)
+    started = time.perf_counter()
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("SELECT pipeline.ensure_partition('explore.raw_data', 'month', %s)", (START,))
+        conn.execute(FILL, {"batch": secrets.token_hex(16), "start": START, "rows": wanted})
+        conn.execute(f"VACUUM ANALYZE {PARTITION}")
+        size = conn.execute("SELECT pg_total_relation_size(%s)", (PARTITION,)).fetchone()
+    print(
+        f"rows: {wanted:,}  partition {PARTITION}: {size[0] / 1e6:.0f} MB with indexes "
+        f"(filled in {time.perf_counter() - started:.1f}s)"
+    )
+    baseline, copied = copy_out(dsn)
+    with s3_connection(_TMP / "moto_server.log"):
+        env = {
+            **os.environ,
+            "AIRFLOW_CONN_ATLAS_WAREHOUSE": uri(
+                psycopg.conninfo.conninfo_to_dict(dsn), host_in_authority=True
+            ),
+        }
+        load = os.getloadavg()[0]
+        process = subprocess.Popen(
+            [sys.executable, __file__, "--child"], env=env, stdout=subprocess.PIPE, text=True
+        )
+        stdout = process.stdout.read() if process.stdout else ""
+        _, status, usage = os.wait4(process.pid, 0)
+        if status != 0:
+            raise SystemExit(f"the archiving child failed ({status}); its output: {stdout}")
+    result = json.loads(stdout.strip().splitlines()[-1])
+    n = result["rows"]
+    assert n == wanted, result
+    peak = usage.ru_maxrss / 1024
+    ratio = result["seconds"] / baseline
+    print(f"load average {load:.1f} -> {os.getloadavg()[0]:.1f}")
+    print(
+        f"baseline  COPY {PARTITION} TO STDOUT: {n / baseline:>10,.0f} rows/s  ({baseline:.1f}s, {copied / 1e6:.0f} MB)"
+    )
+    print(
+        f"atlas     archive (export, upload, verify, drop): {n / result['seconds']:>10,.0f} rows/s  "
+        f"({result['seconds']:.1f}s, Parquet {result['size_bytes'] / 1e6:.0f} MB)"
+    )
+    print("          steps: " + ", ".join(f"{k} {v:.1f}s" for k, v in result["phases"].items()))
+    print(
+        "          peak RSS when each step ended: "
+        + ", ".join(f"{k} {v:.0f} MB" for k, v in result["peaks"].items())
+    )
+    print(
+        f"atlas     restore (download, COPY, checksum): {n / result['restore_seconds']:>10,.0f} rows/s  ({result['restore_seconds']:.1f}s)"
+    )
+    print(f"ratio archive time / COPY time: {ratio:.2f}   (target <= 2)")
+    print(
+        f"peak RSS of the archiving process: {result['rss_archive_mb']:.0f} MB after the archive, "
+        f"{peak:.0f} MB with the restore ({result['rss_airflow_mb']:.0f} MB after importing Airflow, "
+        f"{result['rss_start_mb']:.0f} MB with the S3 client, made in {result['s3_client_seconds']:.1f}s "
+        "before the archive's clock starts)   "
+        "(target < 300 MB)"
+    )
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ import pytest
 
 from atlas.config.retention import ProjectRetention
 from atlas.exceptions import ArchiveError, LockTimeoutError
-from atlas.hooks.archive import ArchiveHook, Partition, RunInfo
+from atlas.hooks.archive import ArchiveHook, Partition, RunInfo, SnapshotResult
 from atlas.retention import rule_for
 
 pytestmark = [pytest.mark.postgres, pytest.mark.s3]
@@ -118,6 +118,16 @@ def _partition(hook: ArchiveHook, name: str, parent: str = TABLE) -> Partition:
     return next(p for p in hook.partitions(parent) if p.name == name)
 
 
+def _archive_2015(hook: ArchiveHook, dsn: str, bucket: str) -> SnapshotResult:
+    """The table created and its 2015 partition archived (and dropped)."""
+    _create_table(dsn)
+    result = hook.archive_partition(
+        _partition(hook, "navigate.fact_types_p2015"), bucket=bucket, keep_months=None
+    )
+    assert result is not None
+    return result
+
+
 def _manifest(dsn: str) -> list[tuple[Any, ...]]:
     with psycopg.connect(dsn) as conn:
         return conn.execute(
@@ -197,11 +207,7 @@ def test_restore_after_erasure_holds_no_trace_of_the_subject(
     hook: ArchiveHook, fresh_warehouse_dsn: str, s3_bucket: str
 ) -> None:
     """A tombstone recorded after the archive erases the subject's rows again on restore."""
-    _create_table(fresh_warehouse_dsn)
-    result = hook.archive_partition(
-        _partition(hook, "navigate.fact_types_p2015"), bucket=s3_bucket, keep_months=None
-    )
-    assert result is not None
+    result = _archive_2015(hook, fresh_warehouse_dsn, s3_bucket)
     with psycopg.connect(fresh_warehouse_dsn) as conn:
         conn.execute(
             "INSERT INTO compliance.erasure_tombstones (subject_key_hash, table_name, column_name, json_key)"
@@ -242,15 +248,16 @@ def _failing(step: str, exc: BaseException) -> Any:
     return fail
 
 
-@pytest.mark.parametrize(
-    "step",
-    [
-        pytest.param("_upload", id="upload-failure"),
-        pytest.param("lost-row", id="verification-mismatch-lost-row"),
-        pytest.param("changed-value", id="verification-mismatch-changed-value"),
-        pytest.param("_detach_and_drop", id="crash-between-upload-and-drop"),
-    ],
-)
+FAILURES = {
+    "upload-failure": "_upload",
+    "verification-mismatch-lost-row": "lost-row",
+    "verification-mismatch-changed-value": "changed-value",
+    "crash-between-upload-and-drop": "_detach_and_drop",
+}
+"""What goes wrong in an archive run, by test id: a step that raises, or damage to the object."""
+
+
+@pytest.mark.parametrize("step", [pytest.param(step, id=name) for name, step in FAILURES.items()])
 def test_failure_leaves_partition_and_next_run_completes(
     hook: ArchiveHook, fresh_warehouse_dsn: str, s3_bucket: str, monkeypatch: pytest.MonkeyPatch, step: str
 ) -> None:
@@ -314,11 +321,7 @@ def test_restore_of_a_damaged_object_restores_nothing(
     hook: ArchiveHook, fresh_warehouse_dsn: str, s3_bucket: str
 ) -> None:
     """An object changed after its archive fails the restore's check; the partition is not recreated."""
-    _create_table(fresh_warehouse_dsn)
-    result = hook.archive_partition(
-        _partition(hook, "navigate.fact_types_p2015"), bucket=s3_bucket, keep_months=None
-    )
-    assert result is not None
+    result = _archive_2015(hook, fresh_warehouse_dsn, s3_bucket)
     _corrupt(hook, s3_bucket, result.object_key, _changed_note)
     with pytest.raises(ArchiveError, match="nothing was restored"):
         hook.restore(snapshot_id=result.snapshot_id)
