@@ -148,7 +148,9 @@ def create_database(
 
 
 @contextmanager
-def scratch_database(admin_dsn: str, prefix: str, *, given: str | None = None, keep: bool = False) -> Iterator[str]:
+def scratch_database(
+    admin_dsn: str, prefix: str, *, given: str | None = None, keep: bool = False
+) -> Iterator[str]:
     """The DSN of ``given``, or of a new database ``<prefix>_<hex>`` dropped afterwards (unless ``keep``).
 
     What the benchmarks run in: their own database on the server, or the one they were given.
