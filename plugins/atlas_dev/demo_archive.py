@@ -55,7 +55,7 @@ def _rows_digest(conn: psycopg.Connection, partition: str) -> tuple[int, str]:
 
 
 def _print_manifest(dsn: str, snapshot_id: int, when: str) -> None:
-    from atlas.hooks.archive import manifest_row
+    from atlas.archive import manifest_row
 
     with psycopg.connect(dsn) as conn:
         row = manifest_row(conn, snapshot_id)
@@ -82,8 +82,9 @@ def _print_manifest(dsn: str, snapshot_id: int, when: str) -> None:
 
 def archive_demo(warehouse_dsn: str, *, workdir: Path | None = None) -> None:
     """Archive the oldest demo partition of ``explore.raw_data`` to S3 (moto) and restore it, printing the manifest row."""
+    from atlas.archive import RunInfo
     from atlas.config.retention import project_retention
-    from atlas.hooks.archive import ArchiveHook, RunInfo
+    from atlas.hooks.archive import ArchiveHook
     from atlas_dev.moto_server import s3_connection
 
     workdir = workdir or DEMO_DIR

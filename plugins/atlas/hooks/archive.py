@@ -22,14 +22,13 @@ the same, so it is overwritten).
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 import os
+import re
 import tempfile
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -39,6 +38,17 @@ from psycopg import sql
 from psycopg.types.json import Jsonb
 
 from atlas import parquet_io
+from atlas.archive import (
+    NO_RUN,
+    Partition,
+    RunInfo,
+    SnapshotResult,
+    apply_tombstones,
+    audit,
+    object_key,
+    split_relation,
+    table_checksum,
+)
 from atlas.constants import S3_CONN_ID, PartitionGrain, Schema
 from atlas.exceptions import ArchiveError
 from atlas.hooks import psycopg_connection
@@ -62,63 +72,6 @@ system's temporary directory)."""
 TRANSFER_CONFIG = {"max_concurrency": 4, "multipart_chunksize": 8 * 1024 * 1024}
 """boto3's managed transfers (multipart above 8 MiB): 4 parts in flight, not its default 10, so
 an upload or download holds at most ~32 MiB of buffers."""
-
-
-@dataclass(frozen=True)
-class RunInfo:
-    """Who acts, for the manifest and the audit log (an Airflow task, or a person at a shell)."""
-
-    dag_id: str | None = None
-    run_id: str | None = None
-    task_id: str | None = None
-
-
-@dataclass(frozen=True)
-class Partition:
-    """A partition of a range-partitioned table and its range ``[start, end)``."""
-
-    parent: str
-    name: str
-    start: dt.datetime | None
-    end: dt.datetime | None
-
-
-@dataclass
-class SnapshotResult:
-    """One verified object and its manifest row."""
-
-    snapshot_id: int
-    bucket: str
-    object_key: str
-    source_table: str
-    partition_name: str
-    row_count: int
-    checksum: str
-    extra: dict[str, Any] = field(default_factory=dict)
-
-
-NO_RUN = RunInfo()
-"""Acting outside Airflow (a shell, the demo): no DAG, run or task recorded."""
-
-
-def object_key(relation: str, parent: str | None = None) -> str:
-    """``<schema>/<table>/<partition>.parquet`` for a partition of ``parent``."""
-    schema, name = relation.split(".", 1)
-    table = (parent or relation).split(".", 1)[1]
-    return f"{schema}/{table}/{name}.parquet"
-
-
-def _checksum(conn: psycopg.Connection[Any], relation: str) -> tuple[int, str]:
-    """Row count and ``archive.relation_checksum`` of a table, computed by PostgreSQL."""
-    row = conn.execute(load_sql("archive", "checksum"), {"table": relation}).fetchone()
-    if row is None:
-        raise ArchiveError(f"no checksum of {relation}")
-    return int(row[0]), str(row[1])
-
-
-def _split(relation: str) -> sql.Identifier:
-    schema, name = relation.split(".", 1)
-    return sql.Identifier(schema, name)
 
 
 class ArchiveHook(WarehouseHook):
@@ -188,7 +141,7 @@ class ArchiveHook(WarehouseHook):
                     partition.parent,
                 )
                 return None
-            cur.execute(sql.SQL("LOCK TABLE {} IN SHARE MODE").format(_split(partition.name)))
+            cur.execute(sql.SQL("LOCK TABLE {} IN SHARE MODE").format(split_relation(partition.name)))
             key = object_key(partition.name, partition.parent)
             result = self._export_and_verify(conn, partition.name, bucket, key, workdir, checksum_aside=True)
             snapshot_id = self._record(
@@ -201,8 +154,8 @@ class ArchiveHook(WarehouseHook):
             result.snapshot_id = snapshot_id
             self._detach_and_drop(conn, partition)
             cur.execute(load_sql("archive", "mark_dropped"), {"snapshot_id": snapshot_id})
-            self._audit(cur, "archive.partition", partition.name, result.row_count, run, result)
-            self._audit(cur, "partition.drop", partition.name, result.row_count, run, result)
+            audit(cur, "archive.partition", partition.name, result.row_count, run, result)
+            audit(cur, "partition.drop", partition.name, result.row_count, run, result)
             conn.commit()
         log.info(
             "archived %s (%s rows) to s3://%s/%s and dropped it (manifest %s)",
@@ -218,8 +171,7 @@ class ArchiveHook(WarehouseHook):
         self, table: str, *, bucket: str, keep_months: int | None, run: RunInfo = NO_RUN
     ) -> SnapshotResult:
         """A point-in-time Parquet snapshot of a navigate table, verified and recorded."""
-        schema = table.partition(".")[0]
-        if schema != Schema.NAVIGATE:
+        if not re.fullmatch(rf"{Schema.NAVIGATE}\.[a-z_][a-z0-9_]{{0,62}}", table):
             raise ArchiveError(
                 f"cannot snapshot {table!r}: snapshots on demand are of navigate tables (navigate.<table>)"
             )
@@ -238,7 +190,7 @@ class ArchiveHook(WarehouseHook):
                 keep_months=keep_months,
                 run=run,
             )
-            self._audit(cur, "archive.snapshot", table, result.row_count, run, result)
+            audit(cur, "archive.snapshot", table, result.row_count, run, result)
             conn.commit()
         log.info("snapshot of %s (%s rows) at s3://%s/%s", table, result.row_count, bucket, key)
         return result
@@ -265,7 +217,7 @@ class ArchiveHook(WarehouseHook):
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="atlas-checksum") as pool:
             aside = pool.submit(self._checksum_elsewhere, relation) if checksum_aside else None
             digest = parquet_io.export_parquet(conn, relation, exported)
-            rows, checksum = aside.result() if aside else _checksum(conn, relation)
+            rows, checksum = aside.result() if aside else table_checksum(conn, relation)
         size = exported.stat().st_size
         self._upload(exported, bucket, key)
         exported.unlink()
@@ -280,7 +232,7 @@ class ArchiveHook(WarehouseHook):
 
     def _checksum_elsewhere(self, relation: str) -> tuple[int, str]:
         with psycopg_connection(self) as conn:
-            return _checksum(conn, relation)
+            return table_checksum(conn, relation)
 
     def _upload(self, path: Path, bucket: str, key: str) -> None:
         if not self.s3.check_for_bucket(bucket):
@@ -342,42 +294,10 @@ class ArchiveHook(WarehouseHook):
     def _detach_and_drop(self, conn: psycopg.Connection[Any], partition: Partition) -> None:
         conn.execute(
             sql.SQL("ALTER TABLE {} DETACH PARTITION {}").format(
-                _split(partition.parent), _split(partition.name)
+                split_relation(partition.parent), split_relation(partition.name)
             )
         )
-        conn.execute(sql.SQL("DROP TABLE {}").format(_split(partition.name)))
-
-    def _audit(
-        self,
-        cur: psycopg.Cursor[Any],
-        action: str,
-        relation: str,
-        rows: int,
-        run: RunInfo,
-        result: SnapshotResult,
-    ) -> None:
-        schema, name = relation.split(".", 1)
-        cur.execute(load_sql("archive", "audit_partition"))
-        details = {
-            "bucket": result.bucket,
-            "object_key": result.object_key,
-            "checksum": result.checksum,
-            "snapshot_id": result.snapshot_id,
-            **{k: v for k, v in result.extra.items() if k != "size_bytes"},
-        }
-        cur.execute(
-            load_sql("archive", "audit"),
-            {
-                "action": action,
-                "object_schema": schema,
-                "object_name": name,
-                "dag_id": run.dag_id,
-                "run_id": run.run_id,
-                "task_id": run.task_id,
-                "rows": rows,
-                "details": Jsonb(details),
-            },
-        )
+        conn.execute(sql.SQL("DROP TABLE {}").format(split_relation(partition.name)))
 
     @contextmanager
     def _workdir(self) -> Iterator[Path]:
@@ -442,61 +362,21 @@ class ArchiveHook(WarehouseHook):
             readback = workdir / "restore.parquet"
             self._download(bucket, key, readback)
             loaded = parquet_io.load_parquet(conn, readback, name)
-            got = _checksum(conn, name)
+            got = table_checksum(conn, name)
             if loaded != parquet_io.Digest(row_count, object_digest) or got != (row_count, checksum):
                 raise ArchiveError(
                     f"restore of {name} from s3://{bucket}/{key}: the object holds {loaded} and loads as "
                     f"{got}, the manifest says {row_count} rows, digest {object_digest}, checksum {checksum}; "
                     "nothing was restored"
                 )
-            erased = self._apply_tombstones(cur, parent, name, created_at)
+            erased = apply_tombstones(cur, parent, name, created_at)
             cur.execute(load_sql("archive", "mark_restored"), {"snapshot_id": sid})
             result = SnapshotResult(
                 sid, bucket, key, parent, name, row_count, checksum, {"erased_rows": erased}
             )
-            self._audit(cur, "archive.restore", name, row_count - erased, run, result)
+            audit(cur, "archive.restore", name, row_count - erased, run, result)
             conn.commit()
         log.info(
             "restored %s from s3://%s/%s: %s rows, %s erased again", name, bucket, key, row_count, erased
         )
         return result
-
-    def _apply_tombstones(
-        self, cur: psycopg.Cursor[Any], parent: str, relation: str, since: dt.datetime
-    ) -> int:
-        """Delete the rows of subjects erased (``compliance.erasure_tombstones``) since ``since``."""
-        columns = {c.name: c for c in parquet_io.table_columns(cur.connection, relation)}
-        erased = 0
-        tombstones = cur.execute(
-            load_sql("archive", "tombstones"), {"table": parent, "since": since}
-        ).fetchall()
-        for column, json_key, hashes in tombstones:
-            if column not in columns:
-                raise ArchiveError(
-                    f"an erasure tombstone names {parent}.{column}, which {relation} does not have"
-                )
-            value = (
-                sql.SQL("{} ->> {}").format(sql.Identifier(column), sql.Literal(json_key))
-                if json_key
-                else sql.SQL("{}::text").format(sql.Identifier(column))
-            )
-            cur.execute(
-                sql.SQL("DELETE FROM {} WHERE compliance.subject_key_hash({}) = ANY(%s)").format(
-                    _split(relation), value
-                ),
-                (hashes,),
-            )
-            erased += cur.rowcount
-        return erased
-
-
-def manifest_row(conn: psycopg.Connection[Any], snapshot_id: int) -> dict[str, Any]:
-    """The manifest row ``snapshot_id`` as a dict (for printing)."""
-    from psycopg.rows import dict_row
-
-    with conn.cursor(row_factory=dict_row) as cur:
-        row = cur.execute("SELECT * FROM archive.snapshots WHERE snapshot_id = %s", (snapshot_id,)).fetchone()
-    if row is None:
-        raise ArchiveError(f"no manifest row {snapshot_id}")
-    shown: dict[str, Any] = json.loads(json.dumps(row, default=str))
-    return shown

@@ -11,8 +11,9 @@ from typing import Any
 
 from airflow.sdk import BaseOperator
 
+from atlas.archive import RunInfo, SnapshotResult
 from atlas.constants import S3_CONN_ID, WAREHOUSE_CONN_ID
-from atlas.hooks.archive import ArchiveHook, RunInfo, SnapshotResult
+from atlas.hooks.archive import ArchiveHook
 
 log = logging.getLogger(__name__)
 

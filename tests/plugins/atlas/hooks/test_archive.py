@@ -14,9 +14,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from atlas.archive import Partition, RunInfo, SnapshotResult
 from atlas.config.retention import ProjectRetention
 from atlas.exceptions import ArchiveError, LockTimeoutError
-from atlas.hooks.archive import ArchiveHook, Partition, RunInfo, SnapshotResult
+from atlas.hooks.archive import ArchiveHook
 from atlas.retention import rule_for
 
 pytestmark = [pytest.mark.postgres, pytest.mark.s3]
