@@ -250,16 +250,26 @@ def export_parquet(conn: psycopg.Connection[Any], table: str, path: Path) -> Dig
 def file_digest(path: Path) -> Digest:
     """Row count and digest of the rows of a Parquet file (read back a batch at a time)."""
     digest = RowDigest()
-    for batch in pq.ParquetFile(path).iter_batches(batch_size=READ_ROWS):
+    for batch in _read_batches(path):
         digest.render(batch)
     return digest.result()
+
+
+def _read_batches(path: Path) -> Iterator[pa.RecordBatch]:
+    """The file's rows, :data:`READ_ROWS` at a time, in file order.
+
+    Without pre-buffering and reader threads: ``iter_batches``' defaults keep more of each file
+    in memory as it grows (measured: 210 MB for 1.5M rows, 297 MB for 4.5M), these stay flat
+    (152 MB for both) at the same speed.
+    """
+    parquet = pq.ParquetFile(path, pre_buffer=False, buffer_size=1024 * 1024)
+    yield from parquet.iter_batches(batch_size=READ_ROWS, use_threads=False)
 
 
 def load_parquet(conn: psycopg.Connection[Any], path: Path, table: str) -> Digest:
     """COPY every row of the Parquet file ``path`` into ``table`` (same column names); return the
     count and digest of what was loaded."""
-    parquet = pq.ParquetFile(path)
-    names = parquet.schema_arrow.names
+    names = pq.read_schema(path).names
     schema, name = table.split(".", 1)
     copy = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT csv)").format(
         sql.Identifier(schema, name), sql.SQL(", ").join(map(sql.Identifier, names))
@@ -268,6 +278,6 @@ def load_parquet(conn: psycopg.Connection[Any], path: Path, table: str) -> Diges
     with conn.cursor() as cur:
         cur.execute(load_sql("archive", "text_settings"))  # TimeZone UTC: timestamps are UTC wall-clock text
         with cur.copy(copy) as copy_in:
-            for batch in parquet.iter_batches(batch_size=READ_ROWS):
+            for batch in _read_batches(path):
                 copy_in.write(digest.render(batch))
     return digest.result()

@@ -1,15 +1,18 @@
 """``ArchiveHook``: partitions past retention to verified Parquet in S3, snapshots, and restores.
 
-Archiving one partition is one warehouse transaction, in this order (docs/design.md, "Archive"):
+Archiving one partition is one warehouse transaction, in this order (docs/design.md, "Archive
+and retention"):
 
 1. take the advisory lock ``archive:<partition>`` (two archivers never work on one partition;
    the second finds it gone and does nothing) and ``LOCK TABLE … IN SHARE MODE`` (no row can be
    written to it from here on, so what is exported is what is dropped);
-2. export it to a local Parquet file (:mod:`atlas.parquet_io`, bounded memory);
+2. export it to a local Parquet file (:mod:`atlas.parquet_io`, bounded memory), its rows
+   digested on the way; meanwhile a second connection computes the partition's
+   ``archive.relation_checksum`` (kept in the manifest; a restore checks it);
 3. upload it through ``S3Hook`` to ``<schema>/<table>/<partition>.parquet`` (boto3's managed,
    multipart transfer);
-4. verify: download the object, load it into a temporary table shaped like the partition and
-   compare its row count and ``archive.relation_checksum`` with the partition's;
+4. verify: download the object and digest its rows the same way: the digest must equal the
+   export's, and the row count PostgreSQL's;
 5. record the verified object in ``archive.snapshots`` (committed on a second connection, so the
    manifest shows it even if what follows fails);
 6. detach and drop the partition, mark the manifest row dropped, write the audit entries, commit.
@@ -69,9 +72,9 @@ TMP_DIR_ENV = "ATLAS_ARCHIVE_TMP"
 system's temporary directory)."""
 
 
-TRANSFER_CONFIG = {"max_concurrency": 4, "multipart_chunksize": 8 * 1024 * 1024}
-"""boto3's managed transfers (multipart above 8 MiB): 4 parts in flight, not its default 10, so
-an upload or download holds at most ~32 MiB of buffers."""
+TRANSFER_CONFIG = {"max_concurrency": 4, "multipart_chunksize": 8 * 1024 * 1024, "max_io_queue": 16}
+"""boto3's managed transfers (multipart above 8 MiB): 4 parts in flight, not its default 10, and
+16 chunks queued for the file, not 100, so an upload or download holds ~40 MiB of buffers."""
 
 
 class ArchiveHook(WarehouseHook):
