@@ -7,6 +7,7 @@
   the run succeeded, 1 when it failed.
 - ``retention show``: the retention policy of every partitioned table (its period and which
   setting it comes from: ``include/retention.yaml`` or a source's ``retention``); no database.
+  Exit 1 when a source's ``retention.tables`` names a table that is none of its navigate facts.
 
 The warehouse is always the Airflow connection ``atlas_warehouse``
 (``AIRFLOW_CONN_ATLAS_WAREHOUSE=postgresql://…``), exactly as DAGs see it. Exit 2: a usage
@@ -229,7 +230,7 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _retention_show(_: argparse.Namespace) -> int:
     from atlas.config.retention import describe, project_retention
-    from atlas.retention import load_policy
+    from atlas.retention import load_policy, load_unmatched
 
     project = project_retention()
     rules = load_policy()
@@ -246,7 +247,10 @@ def _retention_show(_: argparse.Namespace) -> int:
         f"archives go to s3://{project.bucket}/<schema>/<table>/<partition>.parquet (connection atlas_s3), "
         f"kept {describe(project.keep_archives)}"
     )
-    return 0
+    unmatched = load_unmatched()
+    for entry in unmatched:
+        print(f"warning: {entry} names no partitioned navigate fact of that source: it has no effect")
+    return 1 if unmatched else 0
 
 
 # -- main -------------------------------------------------------------------------------------

@@ -105,6 +105,20 @@ def policy(
     return [rule_for(table, project, sources, fact_sources) for table in names]
 
 
+def unmatched_tables(sources: Iterable[SourceConfig], fact_sources: Mapping[str, str]) -> list[str]:
+    """``<source>: retention.tables.<name>`` entries naming no partitioned navigate fact that source builds.
+
+    The YAML is validated without the dbt manifest, so such a typo is only found here; it would
+    otherwise keep nothing longer or shorter and say nothing.
+    """
+    return [
+        f"{source.name}: retention.tables.{name}"
+        for source in sources
+        for name in source.retention.tables
+        if fact_sources.get(f"{Schema.NAVIGATE}.{name}") != source.name
+    ]
+
+
 def navigate_fact_sources(manifest: Mapping[str, object]) -> dict[str, str]:
     """``navigate.<fact>`` → source name, for every partitioned model of the dbt manifest."""
     found: dict[str, str] = {}
@@ -125,13 +139,24 @@ def navigate_fact_sources(manifest: Mapping[str, object]) -> dict[str, str]:
 
 def load_policy(tables: Iterable[str] = ()) -> list[RetentionRule]:
     """The policy of this project: ``include/retention.yaml``, every source YAML, the dbt manifest."""
+    from atlas.config.retention import project_retention
+
+    sources, facts = _sources_and_facts()
+    return policy(project_retention(), sources, facts, tables)
+
+
+def load_unmatched() -> list[str]:
+    """:func:`unmatched_tables` of this project's sources and dbt manifest."""
+    return unmatched_tables(*_sources_and_facts())
+
+
+def _sources_and_facts() -> tuple[list[SourceConfig], dict[str, str]]:
     import json
 
     from atlas.config import load_source, source_files, sources_folder
-    from atlas.config.retention import project_retention
     from atlas.dbt.project import manifest_path
 
     sources = [load_source(path) for path in source_files(sources_folder())]
     path = manifest_path()
     facts = navigate_fact_sources(json.loads(path.read_bytes())) if path.is_file() else {}
-    return policy(project_retention(), sources, facts, tables)
+    return sources, facts

@@ -175,6 +175,16 @@ def test_retention_show_lists_each_partitioned_table_and_who_set_it(tmp_path, mo
     assert re.search(r"2 years\s+source shop: retention\.explore", lines["explore.raw_data"])
     assert re.search(r"10 years\s+source shop: retention\.tables", lines["navigate.fact_orders"])
 
+    (folder / "shop.yaml").write_text(
+        source.read_text(encoding="utf-8") + "retention:\n  tables: {fact_tickets: 1 year}\n",
+        encoding="utf-8",
+    )
+    assert main(["retention", "show"]) == 1
+    assert (
+        "warning: shop: retention.tables.fact_tickets names no partitioned navigate fact of that source"
+        in capsys.readouterr().out
+    )
+
 
 def test_retention_show_of_a_broken_project_file_names_it(tmp_path, monkeypatch, capsys):
     """A bad include/retention.yaml is a usage error naming the file and the key."""

@@ -9,7 +9,7 @@ from atlas.config import load_source
 from atlas.config.retention import ProjectRetention, SourceRetention
 from atlas.constants import SOURCES_DIR
 from atlas.dbt.project import manifest_path
-from atlas.retention import load_policy, navigate_fact_sources, policy, rule_for
+from atlas.retention import load_policy, navigate_fact_sources, policy, rule_for, unmatched_tables
 
 SHOP = load_source(SOURCES_DIR / "shop.yaml")
 CRM = load_source(SOURCES_DIR / "crm.yaml")
@@ -67,3 +67,15 @@ def test_facts_belong_to_the_source_that_builds_them() -> None:
     assert tables == sorted(set(tables))
     assert {"explore.raw_data", "compliance.audit_log", "navigate.fact_orders"} <= set(tables)
     assert [r.table for r in load_policy()] == tables
+
+
+def test_a_tables_entry_naming_no_fact_of_its_source_is_reported() -> None:
+    """retention.tables must name a partitioned navigate fact the source builds; others are listed."""
+    facts = {"navigate.fact_orders": "shop", "navigate.fact_support_tickets": "support"}
+    shop = _with(
+        SHOP, tables={"fact_orders": "1 year", "fact_support_tickets": "1 year", "fact_typo": "1 year"}
+    )
+    assert unmatched_tables([shop], facts) == [
+        "shop: retention.tables.fact_support_tickets",
+        "shop: retention.tables.fact_typo",
+    ]
