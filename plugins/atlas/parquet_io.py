@@ -112,15 +112,20 @@ class _CopyStream(io.RawIOBase):
         return True
 
     def readinto(self, buffer: Any) -> int:
-        while not self._pending:
-            chunk = next(self._chunks, None)
-            if chunk is None:
-                return 0
-            self._pending = memoryview(chunk)
-        size = min(len(buffer), len(self._pending))
-        buffer[:size] = self._pending[:size]
-        self._pending = self._pending[size:]
-        return size
+        # Fills the whole buffer: COPY sends one message per row, and a call per row costs more.
+        view = memoryview(buffer).cast("B")
+        filled = 0
+        while filled < len(view):
+            if not self._pending:
+                chunk = next(self._chunks, None)
+                if chunk is None:
+                    break
+                self._pending = memoryview(chunk)
+            size = min(len(view) - filled, len(self._pending))
+            view[filled : filled + size] = self._pending[:size]
+            self._pending = self._pending[size:]
+            filled += size
+        return filled
 
 
 def _csv_reader(stream: io.BufferedIOBase, schema: pa.Schema) -> pa_csv.CSVStreamingReader:
