@@ -52,6 +52,7 @@ SESSION_DIRS = isolate_process(REPO_ROOT)
 
 import pytest  # noqa: E402
 
+from atlas_dev.env import environment_variable  # noqa: E402
 from tests.fixtures.airflow_db import init_airflow_db, write_and_load_dag  # noqa: E402
 from tests.fixtures.postgres import (  # noqa: E402
     PgServer,
@@ -59,7 +60,7 @@ from tests.fixtures.postgres import (  # noqa: E402
     new_database_name,
     select_pg_server,
 )
-from tests.fixtures.s3 import S3_CONN_ENV, MotoServer, aws_connection, start_moto_server  # noqa: E402
+from tests.fixtures.s3 import MotoServer, s3_connection  # noqa: E402
 from tests.fixtures.warehouse import (  # noqa: E402
     WAREHOUSE_CONN_ENV,
     WarehouseTemplate,
@@ -133,15 +134,10 @@ def warehouse_dsn(pg_server: PgServer, warehouse_template: WarehouseTemplate) ->
     """DSN of the session's migrated warehouse; also ``AIRFLOW_CONN_ATLAS_WAREHOUSE``."""
     name, dsn = clone_warehouse(pg_server, warehouse_template)
     migrate(dsn)  # nothing left to apply: the ledger came along with the clone
-    previous = os.environ.get(WAREHOUSE_CONN_ENV)
-    os.environ[WAREHOUSE_CONN_ENV] = pg_server.airflow_uri(name)
     try:
-        yield dsn
+        with environment_variable(WAREHOUSE_CONN_ENV, pg_server.airflow_uri(name)):
+            yield dsn
     finally:
-        if previous is None:
-            os.environ.pop(WAREHOUSE_CONN_ENV, None)
-        else:
-            os.environ[WAREHOUSE_CONN_ENV] = previous
         pg_server.drop_database(name)
 
 
@@ -177,17 +173,8 @@ def empty_db_dsn(pg_server: PgServer) -> Iterator[str]:
 @pytest.fixture(scope="session")
 def moto_server() -> Iterator[MotoServer]:
     """A ``moto_server`` S3 endpoint; ``AIRFLOW_CONN_ATLAS_S3`` points at it."""
-    server = start_moto_server(SESSION_DIRS.root / "moto_server.log")
-    previous = os.environ.get(S3_CONN_ENV)
-    os.environ[S3_CONN_ENV] = aws_connection(server.endpoint_url)
-    try:
+    with s3_connection(SESSION_DIRS.root / "moto_server.log") as server:
         yield server
-    finally:
-        if previous is None:
-            os.environ.pop(S3_CONN_ENV, None)
-        else:
-            os.environ[S3_CONN_ENV] = previous
-        server.stop()
 
 
 @pytest.fixture

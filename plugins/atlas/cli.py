@@ -1,4 +1,4 @@
-"""Command line used by the Makefile: ``python -m atlas.cli migrate|status|validate|run|quality``.
+"""Command line used by the Makefile: ``python -m atlas.cli migrate|status|validate|run|quality|retention``.
 
 - ``validate [files or folders…]``: check source YAML files (default: every file of the sources
   folder) and build their DAGs; no database. Exit 0 when all are valid, 1 otherwise.
@@ -7,6 +7,9 @@
   the run succeeded, 1 when it failed.
 - ``quality show <source>``: print the quality checks generated from the source's YAML (the
   SodaCL a scan runs, the SQL reconciliations, the hand-written files); no database.
+- ``retention show``: the retention policy of every partitioned table (its period and which
+  setting it comes from: ``include/retention.yaml`` or a source's ``retention``); no database.
+  Exit 1 when a source's ``retention.tables`` names a table that is none of its navigate facts.
 
 The warehouse is always the Airflow connection ``atlas_warehouse``
 (``AIRFLOW_CONN_ATLAS_WAREHOUSE=postgresql://…``), exactly as DAGs see it. Exit 2: a usage
@@ -245,6 +248,34 @@ def _quality_show(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- retention --------------------------------------------------------------------------------
+
+
+def _retention_show(_: argparse.Namespace) -> int:
+    from atlas.config.retention import describe, project_retention
+    from atlas.retention import load_policy, load_unmatched
+
+    project = project_retention()
+    rules = load_policy()
+    headers = ("table", "partitions", "kept", "set by")
+    rows = [
+        (rule.table, f"{rule.grain.value}ly" if rule.grain else "?", rule.period, rule.origin)
+        for rule in rules
+    ]
+    widths = [max(len(h), *(len(row[i]) for row in rows)) for i, h in enumerate(headers)]
+    for row in (headers, *rows):
+        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+    print(
+        "\na partition is archived and dropped once its whole range is older than its table's period; "
+        f"archives go to s3://{project.bucket}/<schema>/<table>/<partition>.parquet (connection atlas_s3), "
+        f"kept {describe(project.keep_archives)}"
+    )
+    unmatched = load_unmatched()
+    for entry in unmatched:
+        print(f"warning: {entry} names no partitioned navigate fact of that source: it has no effect")
+    return 1 if unmatched else 0
+
+
 # -- main -------------------------------------------------------------------------------------
 
 
@@ -266,6 +297,11 @@ def main(argv: list[str] | None = None) -> int:
     show = quality_sub.add_parser("show", help="print the SodaCL and SQL checks generated from the YAML")
     show.add_argument("source", help="the source's name (its YAML file's name)")
     show.set_defaults(func=_quality_show)
+    retention = sub.add_parser("retention", help="the retention policy of the partitioned tables")
+    retention_sub = retention.add_subparsers(dest="retention_command", required=True)
+    retention_sub.add_parser(
+        "show", help="each partitioned table's retention and where it is set"
+    ).set_defaults(func=_retention_show)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     command: Callable[[argparse.Namespace], int] = args.func

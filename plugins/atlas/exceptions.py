@@ -94,3 +94,7 @@ class QualityError(AtlasError):
 
 class QualityGateFailed(AtlasError):
     """A ``fail`` quality check failed: the interval stops before ``navigate``."""
+
+
+class ArchiveError(AtlasError):
+    """Archiving, snapshotting or restoring a table failed; the partition is left where it was."""

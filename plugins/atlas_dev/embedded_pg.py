@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import atexit
 import logging
+import secrets
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -143,6 +145,26 @@ def create_database(
             _copy_database_privileges(conn, template, name)
     log.info("created database %s from %s in %.2fs", name, template, time.perf_counter() - started)
     return uri({**conninfo_to_dict(admin_dsn), "dbname": name})
+
+
+@contextmanager
+def scratch_database(
+    admin_dsn: str, prefix: str, *, given: str | None = None, keep: bool = False
+) -> Iterator[str]:
+    """The DSN of ``given``, or of a new database ``<prefix>_<hex>`` dropped afterwards (unless ``keep``).
+
+    What the benchmarks run in: their own database on the server, or the one they were given.
+    """
+    if given:
+        yield given
+        return
+    name = f"{prefix}_{secrets.token_hex(4)}"
+    dsn = create_database(admin_dsn, name)
+    try:
+        yield dsn
+    finally:
+        if not keep:
+            drop_database(admin_dsn, name)
 
 
 def drop_database(admin_dsn: str, name: str) -> None:

@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
-import yaml
-from pydantic import Field, StringConstraints, ValidationError
+from pydantic import Field, StringConstraints
 
+from atlas.config.project import load_section
 from atlas.config.types import Model
 from atlas.constants import INCLUDE_DIR
-from atlas.exceptions import SourceConfigError
 
 ALERTS_FILE_ENV = "ATLAS_ALERTS_FILE"
 DEFAULT_ALERTS_FILE = INCLUDE_DIR / "alerts.yaml"
@@ -69,22 +68,4 @@ def default_routes(path: Path | None = None) -> AlertRoutes:
     The file holds one mapping, ``alerts:``, with the keys of a source's ``alerts`` section; a
     file that does not parse or validate raises :class:`SourceConfigError` naming it and the key.
     """
-    path = path or alerts_file()
-    if not path.is_file():
-        return AlertRoutes()
-    try:
-        document: Any = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise SourceConfigError(str(path), [("", None, f"not valid YAML: {exc}")]) from None
-    if not isinstance(document, dict) or set(document) - {"alerts"}:
-        raise SourceConfigError(str(path), [("", document, "expected one mapping 'alerts:' with the routes")])
-    try:
-        return AlertRoutes.model_validate(document.get("alerts") or {})
-    except ValidationError as exc:
-        raise SourceConfigError(
-            str(path),
-            [
-                ("alerts." + ".".join(str(p) for p in error["loc"]), error.get("input"), error["msg"])
-                for error in exc.errors()
-            ],
-        ) from None
+    return load_section(path or alerts_file(), "alerts", AlertRoutes, "the routes")

@@ -18,6 +18,7 @@ from pydantic import Field, StringConstraints, field_validator, model_validator
 from atlas.config.alerts import AlertRoutes
 from atlas.config.connectors import ConnectorConfig
 from atlas.config.patterns import postgres_regex_problem
+from atlas.config.retention import SourceRetention
 from atlas.config.types import (
     IDENTIFIER_PATTERN,
     Classification,
@@ -29,9 +30,7 @@ from atlas.config.types import (
 )
 from atlas.exceptions import ConfigProblem
 
-PLANNED_SECTIONS: dict[str, str] = {
-    "retention": "retention and archiving arrive with the archive stage",
-}
+PLANNED_SECTIONS: dict[str, str] = {}
 """Top-level sections Atlas will read once the stage that reads them exists; until then a source
 that sets one is refused (a key that does nothing is never accepted silently)."""
 
@@ -257,6 +256,11 @@ class SourceConfig(Model):
     """Where the DAG's alerts go (a failed task, later a failed quality gate): ``email``,
     ``smtp_conn_id``, ``slack_webhook_conn_id``, ``pagerduty_conn_id``
     (:mod:`atlas.config.alerts`); unset keys come from the project's ``include/alerts.yaml``."""
+    retention: SourceRetention = SourceRetention()
+    """How long partitions stay in the warehouse before ``atlas_maintenance`` archives them to
+    object storage and drops them: ``explore`` (this source's raw data; the longest period asked
+    for applies to the shared table), ``navigate`` (its facts) and ``tables`` (one fact by name),
+    each ``N months``, ``N years`` or ``forever`` (:mod:`atlas.config.retention`)."""
 
     @model_validator(mode="before")
     @classmethod

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from atlas.cli import main
+from atlas.constants import SOURCES_DIR
 from tests.plugins.atlas.run_sources import (
     DAY,
     EXPECTED_COUNTS,
@@ -145,3 +146,52 @@ def test_run_that_fails_exits_1_and_shows_the_failed_task(
     assert re.search(r"^\s+upstream_failed\s+promote_orders$", out, re.M), out
     assert re.search(r"^\s+orders\s+-\s+-\s+-\s+-\s+-\s+no batch", out, re.M), out
     assert "the run failed: the task logs are in" in out
+
+
+# -- retention --------------------------------------------------------------------------------
+
+
+def test_retention_show_lists_each_partitioned_table_and_who_set_it(tmp_path, monkeypatch, capsys):
+    """retention show: one line per partitioned table with its period; a source's longer explore wins."""
+    monkeypatch.delenv("ATLAS_RETENTION_FILE", raising=False)
+    monkeypatch.delenv("ATLAS_SOURCES_DIR", raising=False)
+    assert main(["retention", "show"]) == 0
+    lines = {line.split()[0]: line for line in capsys.readouterr().out.splitlines() if line.strip()}
+    assert re.search(r"monthly\s+13 months\s+project: retention\.explore", lines["explore.raw_data"])
+    assert re.search(r"quarterly\s+7 years", lines["compliance.audit_log"])
+    assert re.search(r"yearly\s+forever", lines["navigate.fact_orders"])
+
+    folder = tmp_path / "sources"
+    folder.mkdir()
+    source = SOURCES_DIR / "shop.yaml"
+    (folder / "shop.yaml").write_text(
+        source.read_text(encoding="utf-8")
+        + "retention:\n  explore: 2 years\n  tables: {fact_orders: 10 years}\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("ATLAS_SOURCES_DIR", str(folder))
+    assert main(["retention", "show"]) == 0
+    lines = {line.split()[0]: line for line in capsys.readouterr().out.splitlines() if line.strip()}
+    assert re.search(r"2 years\s+source shop: retention\.explore", lines["explore.raw_data"])
+    assert re.search(r"10 years\s+source shop: retention\.tables", lines["navigate.fact_orders"])
+
+    (folder / "shop.yaml").write_text(
+        source.read_text(encoding="utf-8") + "retention:\n  tables: {fact_tickets: 1 year}\n",
+        encoding="utf-8",
+    )
+    assert main(["retention", "show"]) == 1
+    assert (
+        "warning: shop: retention.tables.fact_tickets names no partitioned navigate fact of that source"
+        in capsys.readouterr().out
+    )
+
+
+def test_retention_show_of_a_broken_project_file_names_it(tmp_path, monkeypatch, capsys):
+    """A bad include/retention.yaml is a usage error naming the file and the key."""
+    bad = tmp_path / "retention.yaml"
+    bad.write_text("retention:\n  explore: soon\n", encoding="utf-8")
+    monkeypatch.setenv("ATLAS_RETENTION_FILE", str(bad))
+    assert main(["retention", "show"]) == 2
+    err = capsys.readouterr().err
+    assert str(bad) in err
+    assert "retention.explore" in err

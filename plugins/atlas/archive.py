@@ -1,0 +1,145 @@
+"""The archive's records and the SQL around them: who acts, partitions, manifest rows, audit
+entries, checksums and erasure tombstones (used by :class:`atlas.hooks.archive.ArchiveHook`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import psycopg
+from psycopg import sql
+from psycopg.types.json import Jsonb
+
+from atlas.exceptions import ArchiveError
+from atlas.parquet_io import table_columns
+from atlas.sql import load_sql
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """Who acts, for the manifest and the audit log (an Airflow task, or a person at a shell)."""
+
+    dag_id: str | None = None
+    run_id: str | None = None
+    task_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Partition:
+    """A partition of a range-partitioned table and its range ``[start, end)``."""
+
+    parent: str
+    name: str
+    start: dt.datetime | None
+    end: dt.datetime | None
+
+
+@dataclass
+class SnapshotResult:
+    """One verified object and its manifest row."""
+
+    snapshot_id: int
+    bucket: str
+    object_key: str
+    source_table: str
+    partition_name: str
+    row_count: int
+    checksum: str
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+NO_RUN = RunInfo()
+"""Acting outside Airflow (a shell, the demo): no DAG, run or task recorded."""
+
+
+def object_key(relation: str, parent: str | None = None) -> str:
+    """``<schema>/<table>/<partition>.parquet`` for a partition of ``parent``."""
+    schema, name = relation.split(".", 1)
+    table = (parent or relation).split(".", 1)[1]
+    return f"{schema}/{table}/{name}.parquet"
+
+
+def table_checksum(conn: psycopg.Connection[Any], relation: str) -> tuple[int, str]:
+    """Row count and ``archive.relation_checksum`` of a table, computed by PostgreSQL."""
+    row = conn.execute(load_sql("archive", "checksum"), {"table": relation}).fetchone()
+    if row is None:
+        raise ArchiveError(f"no checksum of {relation}")
+    return int(row[0]), str(row[1])
+
+
+def split_relation(relation: str) -> sql.Identifier:
+    """``schema.table`` as a quoted identifier."""
+    schema, name = relation.split(".", 1)
+    return sql.Identifier(schema, name)
+
+
+def audit(
+    cur: psycopg.Cursor[Any],
+    action: str,
+    relation: str,
+    rows: int,
+    run: RunInfo,
+    result: SnapshotResult,
+) -> None:
+    """One ``compliance.audit_log`` entry of an archive action, with the object and manifest row."""
+    schema, name = relation.split(".", 1)
+    cur.execute(load_sql("archive", "audit_partition"))
+    details = {
+        "bucket": result.bucket,
+        "object_key": result.object_key,
+        "checksum": result.checksum,
+        "snapshot_id": result.snapshot_id,
+        **{k: v for k, v in result.extra.items() if k != "size_bytes"},
+    }
+    cur.execute(
+        load_sql("archive", "audit"),
+        {
+            "action": action,
+            "object_schema": schema,
+            "object_name": name,
+            "dag_id": run.dag_id,
+            "run_id": run.run_id,
+            "task_id": run.task_id,
+            "rows": rows,
+            "details": Jsonb(details),
+        },
+    )
+
+
+def apply_tombstones(cur: psycopg.Cursor[Any], parent: str, relation: str, since: dt.datetime) -> int:
+    """Delete the rows of subjects erased (``compliance.erasure_tombstones``) since ``since``."""
+    columns = {c.name: c for c in table_columns(cur.connection, relation)}
+    erased = 0
+    tombstones = cur.execute(load_sql("archive", "tombstones"), {"table": parent, "since": since}).fetchall()
+    for column, json_key, hashes in tombstones:
+        if column not in columns:
+            raise ArchiveError(
+                f"an erasure tombstone names {parent}.{column}, which {relation} does not have"
+            )
+        value = (
+            sql.SQL("{} ->> {}").format(sql.Identifier(column), sql.Literal(json_key))
+            if json_key
+            else sql.SQL("{}::text").format(sql.Identifier(column))
+        )
+        cur.execute(
+            sql.SQL("DELETE FROM {} WHERE compliance.subject_key_hash({}) = ANY(%s)").format(
+                split_relation(relation), value
+            ),
+            (hashes,),
+        )
+        erased += cur.rowcount
+    return erased
+
+
+def manifest_row(conn: psycopg.Connection[Any], snapshot_id: int) -> dict[str, Any]:
+    """The manifest row ``snapshot_id`` as a dict (for printing)."""
+    from psycopg.rows import dict_row
+
+    with conn.cursor(row_factory=dict_row) as cur:
+        row = cur.execute(load_sql("archive", "manifest_row"), {"snapshot_id": snapshot_id}).fetchone()
+    if row is None:
+        raise ArchiveError(f"no manifest row {snapshot_id}")
+    shown: dict[str, Any] = json.loads(json.dumps(row, default=str))
+    return shown

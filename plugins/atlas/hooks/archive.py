@@ -1,0 +1,385 @@
+"""``ArchiveHook``: partitions past retention to verified Parquet in S3, snapshots, and restores.
+
+Archiving one partition is one warehouse transaction, in this order (docs/design.md, "Archive
+and retention"):
+
+1. take the advisory lock ``archive:<partition>`` (two archivers never work on one partition;
+   the second finds it gone and does nothing) and ``LOCK TABLE … IN SHARE MODE`` (no row can be
+   written to it from here on, so what is exported is what is dropped);
+2. export it to a local Parquet file (:mod:`atlas.parquet_io`, bounded memory), its rows
+   digested on the way; meanwhile a second connection computes the partition's
+   ``archive.relation_checksum`` (kept in the manifest; a restore checks it);
+3. upload it through ``S3Hook`` to ``<schema>/<table>/<partition>.parquet`` (boto3's managed,
+   multipart transfer);
+4. verify: download the object and digest its rows the same way: the digest must equal the
+   export's, and the row count PostgreSQL's;
+5. record the verified object in ``archive.snapshots`` (committed on a second connection, so the
+   manifest shows it even if what follows fails);
+6. detach and drop the partition, mark the manifest row dropped, write the audit entries, commit.
+
+Any failure before the commit rolls back steps 1 and 6: the partition stays, the manifest has
+no completed (dropped) row, and the next run starts over for that partition (the object key is
+the same, so it is overwritten).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import re
+import tempfile
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import psycopg
+from psycopg import sql
+from psycopg.types.json import Jsonb
+
+from atlas import parquet_io
+from atlas.archive import (
+    NO_RUN,
+    Partition,
+    RunInfo,
+    SnapshotResult,
+    apply_tombstones,
+    audit,
+    object_key,
+    split_relation,
+    table_checksum,
+)
+from atlas.constants import S3_CONN_ID, PartitionGrain, Schema
+from atlas.exceptions import ArchiveError
+from atlas.hooks import psycopg_connection
+from atlas.hooks.locks import advisory_xact_lock
+from atlas.hooks.warehouse import WarehouseHook
+from atlas.partitions import add_grains, partition_grain
+from atlas.sql import load_sql
+
+if TYPE_CHECKING:
+    from airflow.providers.amazon.aws.hooks.s3 import S3Hook
+
+    from atlas.retention import RetentionRule
+
+log = logging.getLogger(__name__)
+
+TMP_DIR_ENV = "ATLAS_ARCHIVE_TMP"
+"""Where the local Parquet files are written while they are uploaded or read back (default: the
+system's temporary directory)."""
+
+
+TRANSFER_CONFIG = {"max_concurrency": 4, "multipart_chunksize": 8 * 1024 * 1024, "max_io_queue": 16}
+"""boto3's managed transfers (multipart above 8 MiB): 4 parts in flight, not its default 10, and
+16 chunks queued for the file, not 100, so an upload or download holds ~40 MiB of buffers."""
+
+
+class ArchiveHook(WarehouseHook):
+    """The warehouse hook with object storage: archive, snapshot and restore.
+
+    :param warehouse_conn_id: the Airflow connection of the warehouse.
+    :param s3_conn_id: the ``aws`` connection of object storage (``endpoint_url`` for MinIO).
+    """
+
+    def __init__(self, *args: Any, s3_conn_id: str = S3_CONN_ID, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.s3_conn_id = s3_conn_id
+
+    @cached_property
+    def s3(self) -> S3Hook:
+        from airflow.providers.amazon.aws.hooks.s3 import S3Hook
+
+        return S3Hook(aws_conn_id=self.s3_conn_id, transfer_config_args=TRANSFER_CONFIG)
+
+    # -- which partitions -----------------------------------------------------------------------
+
+    def partitions(self, parent: str) -> list[Partition]:
+        """Every partition of ``parent`` with its range, in range order."""
+        with psycopg_connection(self) as conn:
+            conn.execute("SET TimeZone = 'UTC'")
+            rows = conn.execute(load_sql("archive", "partitions"), {"parent": parent}).fetchall()
+        return [Partition(parent, name, start, end) for name, start, end in rows]
+
+    def due_partitions(self, rule: RetentionRule, now: dt.datetime) -> list[Partition]:
+        """The partitions of the rule's table whose whole range ended ``rule.months`` before ``now``."""
+        cutoff = rule.cutoff(now)
+        if cutoff is None:
+            return []
+        return [p for p in self.partitions(rule.table) if p.end is not None and p.end <= cutoff]
+
+    # -- archive --------------------------------------------------------------------------------
+
+    def archive_due(
+        self,
+        rules: Sequence[RetentionRule],
+        now: dt.datetime,
+        *,
+        bucket: str,
+        keep_months: int | None,
+        run: RunInfo,
+    ) -> list[SnapshotResult]:
+        """Archive and drop every partition past its retention; return what was archived."""
+        done = []
+        for rule in rules:
+            for partition in self.due_partitions(rule, now):
+                result = self.archive_partition(partition, bucket=bucket, keep_months=keep_months, run=run)
+                if result is not None:
+                    done.append(result)
+        return done
+
+    def archive_partition(
+        self, partition: Partition, *, bucket: str, keep_months: int | None, run: RunInfo = NO_RUN
+    ) -> SnapshotResult | None:
+        """Archive one partition (the steps of the module docstring); ``None`` if it is gone already."""
+        with psycopg_connection(self) as conn, conn.cursor() as cur, self._workdir() as workdir:
+            advisory_xact_lock(cur, f"archive:{partition.name}")
+            still_there = any(p.name == partition.name for p in self.partitions(partition.parent))
+            if not still_there:
+                log.info(
+                    "%s: no longer a partition of %s, archived by another run",
+                    partition.name,
+                    partition.parent,
+                )
+                return None
+            cur.execute(sql.SQL("LOCK TABLE {} IN SHARE MODE").format(split_relation(partition.name)))
+            key = object_key(partition.name, partition.parent)
+            result = self._export_and_verify(conn, partition.name, bucket, key, workdir, checksum_aside=True)
+            snapshot_id = self._record(
+                kind="archive",
+                result=result,
+                partition=partition,
+                keep_months=keep_months,
+                run=run,
+            )
+            result.snapshot_id = snapshot_id
+            self._detach_and_drop(conn, partition)
+            cur.execute(load_sql("archive", "mark_dropped"), {"snapshot_id": snapshot_id})
+            audit(cur, "archive.partition", partition.name, result.row_count, run, result)
+            audit(cur, "partition.drop", partition.name, result.row_count, run, result)
+            conn.commit()
+        log.info(
+            "archived %s (%s rows) to s3://%s/%s and dropped it (manifest %s)",
+            partition.name,
+            result.row_count,
+            bucket,
+            key,
+            snapshot_id,
+        )
+        return result
+
+    def snapshot_table(
+        self, table: str, *, bucket: str, keep_months: int | None, run: RunInfo = NO_RUN
+    ) -> SnapshotResult:
+        """A point-in-time Parquet snapshot of a navigate table, verified and recorded."""
+        if not re.fullmatch(rf"{Schema.NAVIGATE}\.[a-z_][a-z0-9_]{{0,62}}", table):
+            raise ArchiveError(
+                f"cannot snapshot {table!r}: snapshots on demand are of navigate tables (navigate.<table>)"
+            )
+        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
+        key = f"snapshots/{table.replace('.', '/')}/{stamp}.parquet"
+        with psycopg_connection(self) as conn, conn.cursor() as cur, self._workdir() as workdir:
+            # One snapshot of the database for the export and the checksum: point in time.
+            conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+            if cur.execute("SELECT to_regclass(%s)", (table,)).fetchone() == (None,):
+                raise ArchiveError(f"cannot snapshot {table!r}: no such table")
+            result = self._export_and_verify(conn, table, bucket, key, workdir, checksum_aside=False)
+            result.snapshot_id = self._record(
+                kind="snapshot",
+                result=result,
+                partition=Partition(table, table, None, None),
+                keep_months=keep_months,
+                run=run,
+            )
+            audit(cur, "archive.snapshot", table, result.row_count, run, result)
+            conn.commit()
+        log.info("snapshot of %s (%s rows) at s3://%s/%s", table, result.row_count, bucket, key)
+        return result
+
+    # -- the steps (separate methods: each is one step of the order above) ----------------------
+
+    def _export_and_verify(
+        self,
+        conn: psycopg.Connection[Any],
+        relation: str,
+        bucket: str,
+        key: str,
+        workdir: Path,
+        *,
+        checksum_aside: bool,
+    ) -> SnapshotResult:
+        """Export, upload, read back and compare; the table's checksum for the manifest.
+
+        ``checksum_aside``: compute the table's checksum on a second connection while the export
+        runs (the partition is locked against writes, so both see the same rows); otherwise in
+        ``conn``'s own snapshot (a point-in-time snapshot under REPEATABLE READ).
+        """
+        exported = workdir / "export.parquet"
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="atlas-checksum") as pool:
+            aside = pool.submit(self._checksum_elsewhere, relation) if checksum_aside else None
+            digest = parquet_io.export_parquet(conn, relation, exported)
+            rows, checksum = aside.result() if aside else table_checksum(conn, relation)
+        size = exported.stat().st_size
+        self._upload(exported, bucket, key)
+        exported.unlink()
+        found = self._verify(bucket, key, workdir)
+        if found != digest or digest.rows != rows:
+            raise ArchiveError(
+                f"verification of s3://{bucket}/{key} failed: {relation} has {rows} rows, the export "
+                f"{digest}, the object read back {found}; the partition is kept, the next run retries"
+            )
+        extra = {"size_bytes": size, "object_digest": digest.sha256}
+        return SnapshotResult(0, bucket, key, relation, relation, rows, checksum, extra)
+
+    def _checksum_elsewhere(self, relation: str) -> tuple[int, str]:
+        with psycopg_connection(self) as conn:
+            return table_checksum(conn, relation)
+
+    def _upload(self, path: Path, bucket: str, key: str) -> None:
+        if not self.s3.check_for_bucket(bucket):
+            self.s3.create_bucket(bucket_name=bucket)
+        self.s3.load_file(filename=str(path), key=key, bucket_name=bucket, replace=True)
+
+    def _download(self, bucket: str, key: str, path: Path) -> None:
+        self.s3.get_conn().download_file(
+            Bucket=bucket, Key=key, Filename=str(path), Config=self.s3.transfer_config
+        )
+
+    def _verify(self, bucket: str, key: str, workdir: Path) -> parquet_io.Digest:
+        """Row count and digest of the object as read back from S3 (the export's are compared)."""
+        readback = workdir / "readback.parquet"
+        self._download(bucket, key, readback)
+        try:
+            return parquet_io.file_digest(readback)
+        finally:
+            readback.unlink()
+
+    def _record(
+        self,
+        *,
+        kind: str,
+        result: SnapshotResult,
+        partition: Partition,
+        keep_months: int | None,
+        run: RunInfo,
+    ) -> int:
+        """Upsert the verified manifest row on its own connection (committed at once)."""
+        # ``forever`` keeps an object 100 years: the manifest's retain_until is NOT NULL.
+        retain_until = add_grains(dt.datetime.now(dt.UTC), PartitionGrain.MONTH, keep_months or 1200)
+        params = {
+            "kind": kind,
+            "bucket": result.bucket,
+            "object_key": result.object_key,
+            "source_table": partition.parent,
+            "partition_name": partition.name,
+            "range_start": partition.start,
+            "range_end": partition.end,
+            "row_count": result.row_count,
+            "checksum": result.checksum,
+            "object_digest": result.extra.get("object_digest"),
+            "size_bytes": result.extra.get("size_bytes"),
+            "column_types": Jsonb(None),
+            "retain_until": retain_until,
+            "dag_id": run.dag_id,
+            "run_id": run.run_id,
+        }
+        with psycopg_connection(self) as conn:
+            params["column_types"] = Jsonb(
+                [{"name": c.name, "type": c.type} for c in parquet_io.table_columns(conn, partition.name)]
+            )
+            row = conn.execute(load_sql("archive", "record_snapshot"), params).fetchone()
+            conn.commit()
+        assert row is not None
+        return int(row[0])
+
+    def _detach_and_drop(self, conn: psycopg.Connection[Any], partition: Partition) -> None:
+        conn.execute(
+            sql.SQL("ALTER TABLE {} DETACH PARTITION {}").format(
+                split_relation(partition.parent), split_relation(partition.name)
+            )
+        )
+        conn.execute(sql.SQL("DROP TABLE {}").format(split_relation(partition.name)))
+
+    @contextmanager
+    def _workdir(self) -> Iterator[Path]:
+        base = os.environ.get(TMP_DIR_ENV) or None
+        with tempfile.TemporaryDirectory(prefix="atlas-archive-", dir=base) as name:
+            yield Path(name)
+
+    # -- restore --------------------------------------------------------------------------------
+
+    def restore(
+        self,
+        *,
+        snapshot_id: int | None = None,
+        table: str | None = None,
+        partition: str | None = None,
+        run: RunInfo = NO_RUN,
+    ) -> SnapshotResult:
+        """Bring an archived partition back from its object, verify it, re-apply later erasures."""
+        if snapshot_id is None and not (table and partition):
+            raise ArchiveError("restore needs a manifest id (snapshot_id), or a table and a partition")
+        with psycopg_connection(self) as conn, conn.cursor() as cur, self._workdir() as workdir:
+            conn.execute("SET TimeZone = 'UTC'")
+            params = {"snapshot_id": snapshot_id, "source_table": table, "partition_name": partition}
+            found = cur.execute(load_sql("archive", "find_snapshot"), params).fetchone()
+            if found is None:
+                raise ArchiveError(
+                    f"no verified archive of {snapshot_id if snapshot_id is not None else f'{table} {partition}'} "
+                    "in archive.snapshots"
+                )
+            (
+                sid,
+                kind,
+                bucket,
+                key,
+                parent,
+                name,
+                start,
+                _end,
+                row_count,
+                checksum,
+                object_digest,
+                created_at,
+                _,
+            ) = found
+            if kind != "archive":
+                raise ArchiveError(
+                    f"manifest row {sid} is a {kind} of {parent}, not an archived partition: read "
+                    f"s3://{bucket}/{key} with DuckDB, pandas or Spark instead"
+                )
+            advisory_xact_lock(cur, f"archive:{name}")
+            if any(p.name == name for p in self.partitions(parent)):
+                raise ArchiveError(f"{name} is a partition of {parent} already: nothing to restore")
+            grain = partition_grain(parent)
+            if grain is None:
+                raise ArchiveError(f"the partition grain of {parent} is unknown: add it to atlas.partitions")
+            created = cur.execute(
+                load_sql("pipeline", "ensure_partitions"),
+                {"parent": parent, "grain": PartitionGrain(grain).value, "from_ts": start, "to_ts": start},
+            ).fetchone()
+            if created is None or created[0] != name:
+                raise ArchiveError(f"{parent} would restore {name} as {created}: the partition names differ")
+            readback = workdir / "restore.parquet"
+            self._download(bucket, key, readback)
+            loaded = parquet_io.load_parquet(conn, readback, name)
+            got = table_checksum(conn, name)
+            if loaded != parquet_io.Digest(row_count, object_digest) or got != (row_count, checksum):
+                raise ArchiveError(
+                    f"restore of {name} from s3://{bucket}/{key}: the object holds {loaded} and loads as "
+                    f"{got}, the manifest says {row_count} rows, digest {object_digest}, checksum {checksum}; "
+                    "nothing was restored"
+                )
+            erased = apply_tombstones(cur, parent, name, created_at)
+            cur.execute(load_sql("archive", "mark_restored"), {"snapshot_id": sid})
+            result = SnapshotResult(
+                sid, bucket, key, parent, name, row_count, checksum, {"erased_rows": erased}
+            )
+            audit(cur, "archive.restore", name, row_count - erased, run, result)
+            conn.commit()
+        log.info(
+            "restored %s from s3://%s/%s: %s rows, %s erased again", name, bucket, key, row_count, erased
+        )
+        return result

@@ -1,0 +1,288 @@
+"""A PostgreSQL table to a Parquet file and back, streamed with bounded memory.
+
+Export: ``COPY (SELECT …) TO STDOUT (FORMAT csv)`` streams PostgreSQL's own text form of every
+value (TimeZone UTC, ISO dates, shortest exact floats) into Arrow's streaming CSV reader, which
+parses it in C++ into record batches of the declared Arrow types; batches are buffered up to
+:data:`ROW_GROUP_ROWS` rows (or :data:`ROW_GROUP_BYTES`) and written as one row group with
+``pyarrow.parquet.ParquetWriter``. At most one row group is in memory, whatever the table's size.
+
+Load: ``ParquetFile.iter_batches`` reads the file a batch at a time; each batch is rendered as CSV
+by Arrow's own writer and streamed into ``COPY … FROM STDIN (FORMAT csv)``, so PostgreSQL parses
+every value with its own input functions.
+
+Verification: :class:`RowDigest` digests the rows as they are exported and as they are read
+back from the object (or loaded by a restore), the same function on both sides.
+
+The Parquet types are the ones DuckDB, pandas and Spark read without Atlas (:func:`arrow_type`):
+integers, floats, booleans, dates and timestamps natively (``timestamptz`` as UTC microseconds);
+``numeric`` as its exact decimal text (an unconstrained ``numeric`` has no fixed scale, and
+``decimal128`` would round or refuse it); ``jsonb``/``json`` as JSON text; every other type
+(``uuid``, ``text``, arrays, ``bytea`` …) as PostgreSQL's text form. The PostgreSQL type of every
+column is kept in the file's schema metadata (``atlas.pg_types``).
+
+No library does this round trip here: the ADBC PostgreSQL driver (which streams Arrow from COPY)
+is not installed, and pandas/pyarrow have no PostgreSQL reader; the code below only glues
+psycopg's COPY, Arrow's CSV reader and writer and ``ParquetWriter`` together (:class:`_CopyStream`
+is the one adapter: psycopg's COPY chunks as the file object Arrow reads).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import logging
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+import pyarrow.parquet as pq
+from psycopg import sql
+
+from atlas.sql import load_sql
+
+log = logging.getLogger(__name__)
+
+READ_ROWS = 5_000
+"""Rows per batch read back from Parquet."""
+CSV_BLOCK_BYTES = 1024 * 1024
+"""Bytes of COPY output Arrow parses at a time (one record batch each)."""
+ROW_GROUP_ROWS = 65_536
+"""Rows per Parquet row group: large enough for readers' column scans (DuckDB's own groups are
+122,880 rows), small enough that one group in memory keeps the process under ~300 MB."""
+ROW_GROUP_BYTES = 16 * 1024 * 1024
+"""A row group is written early once its buffered Arrow data passes this size (wide rows)."""
+PG_TYPES_KEY = b"atlas.pg_types"
+SOURCE_KEY = b"atlas.source"
+
+_NATIVE: dict[str, pa.DataType] = {
+    "int2": pa.int16(),
+    "int4": pa.int32(),
+    "int8": pa.int64(),
+    "float4": pa.float32(),
+    "float8": pa.float64(),
+    "bool": pa.bool_(),
+    "date": pa.date32(),
+    "timestamptz": pa.timestamp("us", tz="UTC"),
+    "timestamp": pa.timestamp("us"),
+}
+
+
+@dataclass(frozen=True)
+class PgColumn:
+    """A column of the exported table: its name, ``format_type()`` and ``pg_type.typname``."""
+
+    name: str
+    type: str
+    typname: str
+
+
+def arrow_type(column: PgColumn) -> pa.DataType:
+    """The Arrow (and so Parquet) type of a PostgreSQL column; text for every non-native type."""
+    return _NATIVE.get(column.typname, pa.string())
+
+
+def table_columns(conn: psycopg.Connection[Any], table: str) -> list[PgColumn]:
+    """The columns of ``schema.table`` in order (dropped ones left out)."""
+    rows = conn.execute(load_sql("archive", "table_columns"), {"table": table}).fetchall()
+    if not rows:
+        raise ValueError(f"{table} has no columns, or does not exist")
+    return [PgColumn(*row) for row in rows]
+
+
+def _copy_out(table: str, columns: Sequence[PgColumn]) -> sql.Composed:
+    schema, name = table.split(".", 1)
+    return sql.SQL("COPY (SELECT {} FROM {}) TO STDOUT (FORMAT csv)").format(
+        sql.SQL(", ").join(sql.Identifier(c.name) for c in columns), sql.Identifier(schema, name)
+    )
+
+
+class _CopyStream(io.RawIOBase):
+    """The chunks of a psycopg ``COPY … TO STDOUT`` as a readable binary file."""
+
+    def __init__(self, chunks: Iterator[memoryview | bytes]) -> None:
+        self._chunks = chunks
+        self._pending = memoryview(b"")
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        # Fills the whole buffer: COPY sends one message per row, and a call per row costs more.
+        view = memoryview(buffer).cast("B")
+        filled = 0
+        while filled < len(view):
+            if not self._pending:
+                chunk = next(self._chunks, None)
+                if chunk is None:
+                    break
+                self._pending = memoryview(chunk)
+            size = min(len(view) - filled, len(self._pending))
+            view[filled : filled + size] = self._pending[:size]
+            self._pending = self._pending[size:]
+            filled += size
+        return filled
+
+
+def _csv_reader(stream: io.BufferedIOBase, schema: pa.Schema) -> pa_csv.CSVStreamingReader:
+    """Arrow's streaming reader of COPY's CSV: unquoted empty is NULL, ``""`` an empty string."""
+    return pa_csv.open_csv(
+        stream,
+        read_options=pa_csv.ReadOptions(column_names=schema.names, block_size=CSV_BLOCK_BYTES),
+        parse_options=pa_csv.ParseOptions(newlines_in_values=True),
+        convert_options=pa_csv.ConvertOptions(
+            column_types={f.name: f.type for f in schema},
+            null_values=[""],
+            true_values=["t"],
+            false_values=["f"],
+            strings_can_be_null=True,
+            quoted_strings_can_be_null=False,
+        ),
+    )
+
+
+def arrow_schema(table: str, columns: Sequence[PgColumn]) -> pa.Schema:
+    """The file's schema, with the source table and its PostgreSQL types as metadata."""
+    metadata = {
+        SOURCE_KEY: table.encode(),
+        PG_TYPES_KEY: json.dumps([{"name": c.name, "type": c.type} for c in columns]).encode(),
+    }
+    return pa.schema([pa.field(c.name, arrow_type(c)) for c in columns], metadata=metadata)
+
+
+@dataclass(frozen=True)
+class Digest:
+    """Row count and content digest of a stream of Arrow record batches."""
+
+    rows: int
+    sha256: str
+
+
+class RowDigest:
+    """The content digest of rows, computed the same way for the table's export and the object.
+
+    Each batch is rendered with Arrow's CSV writer (no header, strings quoted, NULL empty) and the
+    bytes are fed to SHA-256. A row's rendering does not depend on how rows are cut into batches,
+    so the digest is that of the rows *in order*: the export's order is the file's (Parquet keeps
+    it), and a reader of the object sees the same sequence. It covers every value, a lost,
+    added or changed row, and a value another type would render differently. It is not
+    order-independent: the partition's own checksum is (``archive.relation_checksum``, which a
+    restore verifies after loading).
+    """
+
+    def __init__(self) -> None:
+        self._sha = hashlib.sha256()
+        self.rows = 0
+
+    def render(self, batch: pa.RecordBatch) -> memoryview:
+        """The batch as COPY-ready CSV bytes (timestamps with a zone as UTC wall-clock time: the
+        loading transaction's TimeZone is UTC), counted into the digest."""
+        buffer = io.BytesIO()
+        pa_csv.write_csv(_utc_wall_clock(batch), buffer, _WRITE_OPTIONS)
+        view = buffer.getbuffer()
+        self._sha.update(view)
+        self.rows += batch.num_rows
+        return view
+
+    def result(self) -> Digest:
+        return Digest(self.rows, self._sha.hexdigest())
+
+
+def _utc_wall_clock(batch: pa.RecordBatch) -> pa.RecordBatch:
+    """``batch`` with every zoned timestamp column as a plain one holding the same UTC instant.
+
+    Arrow renders a zoned timestamp as text ten times slower than a plain one (it converts each
+    value through the zone database); the values are UTC already.
+    """
+    zoned = [i for i, f in enumerate(batch.schema) if pa.types.is_timestamp(f.type) and f.type.tz is not None]
+    if not zoned:
+        return batch
+    columns = list(batch.columns)
+    fields = list(batch.schema)
+    for i in zoned:
+        plain = pa.timestamp(fields[i].type.unit)
+        columns[i] = columns[i].cast(plain)
+        fields[i] = fields[i].with_type(plain)
+    return pa.RecordBatch.from_arrays(columns, schema=pa.schema(fields))
+
+
+# Arrow's CSV writer quotes every string (an empty one as "") and leaves a NULL unquoted and
+# empty: exactly what COPY's CSV format reads as '' and NULL.
+_WRITE_OPTIONS = pa_csv.WriteOptions(include_header=False, quoting_style="needed")
+
+
+def export_parquet(conn: psycopg.Connection[Any], table: str, path: Path) -> Digest:
+    """Write every row of ``table`` to the Parquet file ``path``; return their count and digest.
+
+    Runs in the caller's transaction: the caller decides what the rows are consistent with (a
+    lock, a snapshot).
+    """
+    columns = table_columns(conn, table)
+    schema = arrow_schema(table, columns)
+    digest = RowDigest()
+    pending: list[pa.RecordBatch] = []
+    pending_rows = pending_bytes = 0
+    with pq.ParquetWriter(path, schema, compression="snappy") as writer:
+
+        def flush() -> None:
+            nonlocal pending, pending_rows, pending_bytes
+            if pending:
+                writer.write_table(pa.Table.from_batches(pending, schema), row_group_size=pending_rows)
+            pending, pending_rows, pending_bytes = [], 0, 0
+
+        with conn.cursor() as cur:
+            # PostgreSQL's text forms Arrow parses exactly: UTC offsets, ISO dates, shortest floats.
+            cur.execute(load_sql("archive", "text_settings"))
+            with cur.copy(_copy_out(table, columns)) as copy:
+                stream = io.BufferedReader(_CopyStream(iter(copy)), buffer_size=CSV_BLOCK_BYTES)
+                batches = _csv_reader(stream, schema) if stream.peek(1) else ()  # Arrow refuses empty input
+                for batch in batches:
+                    digest.render(batch)
+                    pending.append(batch)
+                    pending_rows += batch.num_rows
+                    pending_bytes += batch.nbytes
+                    if pending_rows >= ROW_GROUP_ROWS or pending_bytes >= ROW_GROUP_BYTES:
+                        flush()
+        flush()
+    log.info("exported %s rows of %s to %s (%s bytes)", digest.rows, table, path, path.stat().st_size)
+    return digest.result()
+
+
+def file_digest(path: Path) -> Digest:
+    """Row count and digest of the rows of a Parquet file (read back a batch at a time)."""
+    digest = RowDigest()
+    for batch in _read_batches(path):
+        digest.render(batch)
+    return digest.result()
+
+
+def _read_batches(path: Path) -> Iterator[pa.RecordBatch]:
+    """The file's rows, :data:`READ_ROWS` at a time, in file order.
+
+    Without pre-buffering and reader threads: ``iter_batches``' defaults keep more of each file
+    in memory as it grows (measured: 210 MB for 1.5M rows, 297 MB for 4.5M), these stay flat
+    (152 MB for both) at the same speed.
+    """
+    parquet = pq.ParquetFile(path, pre_buffer=False, buffer_size=1024 * 1024)
+    yield from parquet.iter_batches(batch_size=READ_ROWS, use_threads=False)
+
+
+def load_parquet(conn: psycopg.Connection[Any], path: Path, table: str) -> Digest:
+    """COPY every row of the Parquet file ``path`` into ``table`` (same column names); return the
+    count and digest of what was loaded."""
+    names = pq.read_schema(path).names
+    schema, name = table.split(".", 1)
+    copy = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT csv)").format(
+        sql.Identifier(schema, name), sql.SQL(", ").join(map(sql.Identifier, names))
+    )
+    digest = RowDigest()
+    with conn.cursor() as cur:
+        cur.execute(load_sql("archive", "text_settings"))  # TimeZone UTC: timestamps are UTC wall-clock text
+        with cur.copy(copy) as copy_in:
+            for batch in _read_batches(path):
+                copy_in.write(digest.render(batch))
+    return digest.result()
