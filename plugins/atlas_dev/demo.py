@@ -119,9 +119,11 @@ def run_demo(*, reset_samples: bool = False) -> int:
             with output_to(DEMO_DIR / "logs" / "airflow.log"):
                 _airflow_metadata()
             failures = _run_dags()
+        from atlas_dev.demo_archive import archive_demo
         from atlas_dev.demo_report import print_report
 
         print_report(warehouse_dsn)
+        archive_demo(warehouse_dsn)  # the oldest partition to S3 (moto) and back
     if LINEAGE_FILE.exists():
         _say_lineage(LINEAGE_FILE)
     _say(

@@ -57,6 +57,27 @@ FROM navigate.dim_customer WHERE customer_id = 1 ORDER BY valid_from
 """
 
 
+_QUALITY = """
+SELECT table_name, dimension_name,
+       count(*) FILTER (WHERE outcome = 'pass') AS pass, count(*) FILTER (WHERE outcome = 'warn') AS warn,
+       count(*) FILTER (WHERE outcome IN ('fail', 'error')) AS fail
+FROM (SELECT DISTINCT ON (table_name, check_name) table_name, check_name, dimension_name, outcome
+      FROM quality.check_results ORDER BY table_name, check_name, executed_at DESC) AS latest
+GROUP BY 1, 2 ORDER BY 1, 2
+"""
+_PII = """
+SELECT DISTINCT ON (table_name, column_name, presidio_entity)
+       table_name, column_name, presidio_entity, CASE WHEN declared THEN 'yes' ELSE 'no' END,
+       rows_matched || ' of ' || rows_scanned, max_score
+FROM compliance.pii_detections ORDER BY table_name, column_name, presidio_entity, detected_at DESC
+"""
+_RAW_AND_MASKED = """
+SELECT 'chart (raw)', first_name, email, phone, birth_date::text FROM chart.crm__customers WHERE customer_id = 1
+UNION ALL
+SELECT 'navigate (masked)', first_name, email, phone, birth_date::text FROM navigate.crm__customers WHERE customer_id = 1
+"""
+
+
 def _table(title: str, headers: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
     print(f"\n{title}")
     if not rows:
@@ -123,6 +144,23 @@ def print_report(dsn: str) -> None:
             ["table", "partition"],
             conn.execute(_FACT_PARTITIONS).fetchall(),
         )
+        if _exists(conn, "quality.check_results"):
+            _table(
+                "quality gate: latest outcome of each check, per table and dimension",
+                ["table", "dimension", "pass", "warn", "fail"],
+                conn.execute(_QUALITY).fetchall(),
+            )
+        _table(
+            "compliance: personal data the PII scan found (latest batch per column)",
+            ["table", "column", "entity", "declared", "values matched", "max score"],
+            conn.execute(_PII).fetchall(),
+        )
+        if _exists(conn, "navigate.crm__customers"):
+            _table(
+                "customer 1: its raw chart row next to what navigate shows (masked by classification)",
+                ["layer", "first_name", "email", "phone", "birth_date"],
+                conn.execute(_RAW_AND_MASKED).fetchall(),
+            )
         if _exists(conn, "navigate.dim_customer"):
             _table(
                 "navigate.dim_customer: SCD2 history of customer 1 (moved on the second day; PII masked)",
