@@ -10,7 +10,6 @@ from typing import Any
 
 import psycopg
 from psycopg import sql
-from psycopg.types.json import Jsonb
 
 from atlas.exceptions import ArchiveError
 from atlas.parquet_io import table_columns
@@ -84,8 +83,8 @@ def audit(
     result: SnapshotResult,
 ) -> None:
     """One ``compliance.audit_log`` entry of an archive action, with the object and manifest row."""
-    schema, name = relation.split(".", 1)
-    cur.execute(load_sql("archive", "audit_partition"))
+    from atlas.audit import record_action
+
     details = {
         "bucket": result.bucket,
         "object_key": result.object_key,
@@ -93,18 +92,15 @@ def audit(
         "snapshot_id": result.snapshot_id,
         **{k: v for k, v in result.extra.items() if k != "size_bytes"},
     }
-    cur.execute(
-        load_sql("archive", "audit"),
-        {
-            "action": action,
-            "object_schema": schema,
-            "object_name": name,
-            "dag_id": run.dag_id,
-            "run_id": run.run_id,
-            "task_id": run.task_id,
-            "rows": rows,
-            "details": Jsonb(details),
-        },
+    record_action(
+        cur,
+        action,
+        relation,
+        rows,
+        dag_id=run.dag_id,
+        run_id=run.run_id,
+        task_id=run.task_id,
+        details=details,
     )
 
 

@@ -208,6 +208,8 @@ def test_facts_of_two_years_land_in_two_partitions(pipeline: dict[str, Any]) -> 
         pytest.param("navigate.fact_orders", True, id="navigate-fact"),
         pytest.param("chart.crm__customers", False, id="chart"),
         pytest.param("explore.raw_data", False, id="explore"),
+        pytest.param("compliance.audit_log", False, id="audit-log"),
+        pytest.param("compliance.pii_detections", False, id="pii-detections"),
     ],
 )
 def test_analyst_role_reads_navigate_only(
@@ -351,3 +353,39 @@ def test_the_pii_scan_classifies_the_personal_columns_and_nothing_else(pipeline:
     assert duplicates == (0,)
     assert inventory["email"] == "EMAIL_ADDRESS"
     assert {"customer_id", "updated_at"}.isdisjoint(inventory)  # numbers and timestamps are not scanned
+
+
+def test_every_batch_is_audited_with_its_counts(pipeline: dict[str, Any]) -> None:
+    """Each landing, promotion and PII scan of a batch wrote an audit entry in its own transaction,
+    with the rows it affected; re-runs append, never rewrite."""
+    with psycopg.connect(pipeline["dsn"]) as conn:
+        batches = conn.execute(
+            "SELECT batch_id::text, rows_landed, rows_promoted FROM pipeline.batches WHERE source_name = ANY(%s)",
+            [list(SOURCES)],
+        ).fetchall()
+        latest = {
+            (action, batch): (rows, int(rejected or 0))
+            for action, batch, rows, rejected in conn.execute(
+                "SELECT DISTINCT ON (action, details->>'batch_id') action, details->>'batch_id', rows_affected, "
+                "details->>'rows_rejected' "
+                "FROM compliance.audit_log WHERE action IN ('ingest.batch', 'promote.batch', 'pii.scan') "
+                "ORDER BY action, details->>'batch_id', event_time DESC"
+            )
+        }
+        entries = dict(
+            conn.execute(
+                "SELECT b.interval_start::date, count(*) / count(DISTINCT b.batch_id) FROM pipeline.batches AS b "
+                "JOIN compliance.audit_log AS a ON a.action = 'ingest.batch' AND a.details->>'batch_id' = b.batch_id::text "
+                "WHERE b.source_name = ANY(%s) GROUP BY 1",
+                [list(SOURCES)],
+            ).fetchall()
+        )
+    assert batches
+    for batch, landed, _promoted in batches:
+        assert latest[("ingest.batch", batch)][0] == landed
+        assert latest[("pii.scan", batch)][0] == landed
+        # what that promotion did: landed = promoted + rejected then (a later batch may still
+        # promote this batch's waiting rows, which moves pipeline.batches' counts, not the entry)
+        promoted_then, rejected_then = latest[("promote.batch", batch)]
+        assert promoted_then + rejected_then == landed
+    assert entries == {DAY_1: 1, DAY_2: 2}  # the second day ran twice: two entries per batch

@@ -51,6 +51,7 @@ from typing import Any, TypeVar
 from airflow.providers.postgres.hooks.postgres import PostgresHook
 from psycopg import Cursor, errors, sql
 
+from atlas.audit import record_action
 from atlas.batches import Interval, batch_id
 from atlas.config import Entity, SourceConfig
 from atlas.constants import WAREHOUSE_CONN_ID, Schema
@@ -158,6 +159,21 @@ class ChartHook(PostgresHook):
             conn.autocommit = False
             with conn.transaction(), conn.cursor() as cur:
                 counts = self._promote_batch(cur, source, entity, params, phases, started)
+                record_action(
+                    cur,
+                    "promote.batch",
+                    f"{Schema.CHART.value}.{table_name}",
+                    counts["rows_promoted"],
+                    dag_id=dag_id,
+                    run_id=run_id,
+                    details={
+                        "batch_id": str(batch),
+                        "interval_start": interval.start.isoformat(),
+                        "interval_end": interval.end.isoformat(),
+                        "rows_landed": counts["rows_landed"],
+                        "rows_rejected": counts["rows_rejected"],
+                    },
+                )
                 commit_started = time.perf_counter()
             phases["commit"] = time.perf_counter() - commit_started
         result = PromotionResult(

@@ -24,6 +24,7 @@ from airflow.providers.postgres.hooks.postgres import PostgresHook
 from psycopg.copy import QueuedLibpqWriter
 from psycopg.rows import dict_row
 
+from atlas.audit import record_action
 from atlas.batch_writer import LOG_EVERY_ROWS, BatchResult, BatchWriter
 from atlas.batches import Interval, batch_id
 from atlas.config import SourceConfig
@@ -91,6 +92,23 @@ class WarehouseHook(PostgresHook):
                 with _copy_batch(cur, source, entity, bid, interval, key_columns, log_every) as writer:
                     yield writer
                 self._finish_batch(cur, writer, interval, started_at, dag_id, run_id)
+                record_action(
+                    cur,
+                    "ingest.batch",
+                    "explore.raw_data",
+                    writer.rows_landed,
+                    dag_id=dag_id,
+                    run_id=run_id,
+                    details={
+                        "source": source,
+                        "entity": entity,
+                        "batch_id": str(bid),
+                        "interval_start": interval.start.isoformat(),
+                        "interval_end": interval.end.isoformat(),
+                        "rows_read": writer.rows_read,
+                        "rows_quarantined": writer.rows_quarantined,
+                    },
+                )
             conn.commit()
         except BaseException as exc:
             _rollback(conn)

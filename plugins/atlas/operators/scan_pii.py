@@ -46,7 +46,16 @@ class ScanPiiOperator(SourceEntityOperator):
         interval = Interval.from_context(context)
         hook = PostgresHook(postgres_conn_id=self.warehouse_conn_id)
         with psycopg_connection(hook) as conn:
-            report = scan_batch(conn, source, self.entity, interval, sample_size=policy.sample_size)
+            ti = context.get("ti")
+            report = scan_batch(
+                conn,
+                source,
+                self.entity,
+                interval,
+                sample_size=policy.sample_size,
+                dag_id=getattr(ti, "dag_id", None),
+                run_id=getattr(ti, "run_id", None),
+            )
         summary = report.summary()
         log.info("PII scan of %s.%s, %s records: %s", source.name, self.entity, report.records, summary)
         if report.undeclared:

@@ -17,6 +17,7 @@ from typing import Any
 
 import psycopg
 
+from atlas.audit import record_action
 from atlas.batches import Interval, batch_id
 from atlas.config.source import SourceConfig
 from atlas.config.types import Classification, ColumnType
@@ -57,6 +58,8 @@ def scan_batch(
     interval: Interval,
     *,
     sample_size: int,
+    dag_id: str | None = None,
+    run_id: str | None = None,
 ) -> ScanReport:
     """Classify the columns of the batch of ``entity_name`` for ``interval`` and record it."""
     entity = config.entity(entity_name)
@@ -98,6 +101,15 @@ def scan_batch(
             for column in columns:
                 result = report.columns[column.name]
                 _record(cur, config, entity_name, table, column, result, batch)
+            record_action(
+                cur,
+                "pii.scan",
+                f"chart.{table}",
+                report.records,
+                dag_id=dag_id,
+                run_id=run_id,
+                details={"batch_id": str(batch), **report.summary()},
+            )
     for name, found in report.undeclared:
         log.warning("%s.%s: undeclared personal data: %s", table, name, found)
     for name, hint in report.unconfirmed:
