@@ -389,3 +389,18 @@ def test_every_batch_is_audited_with_its_counts(pipeline: dict[str, Any]) -> Non
         promoted_then, rejected_then = latest[("promote.batch", batch)]
         assert promoted_then + rejected_then == landed
     assert entries == {DAY_1: 1, DAY_2: 2}  # the second day ran twice: two entries per batch
+
+
+def test_the_quality_gate_keeps_each_batchs_metrics_once(pipeline: dict[str, Any]) -> None:
+    """One row_count per batch (the re-run replaced its own), equal to what the batch landed; two
+    days of history raise no anomaly (the detector waits for its minimum history)."""
+    with psycopg.connect(pipeline["dsn"]) as conn:
+        pairs = conn.execute(
+            "SELECT m.value, b.rows_landed FROM quality.batch_metrics AS m "
+            "JOIN pipeline.batches AS b ON b.batch_id = m.batch_id WHERE m.metric_name = 'row_count'"
+        ).fetchall()
+        batches = conn.execute("SELECT count(*) FROM pipeline.batches WHERE rows_read > 0").fetchone()
+        anomalies = conn.execute("SELECT count(*) FROM quality.anomalies").fetchone()
+    assert (len(pairs),) == batches
+    assert all(value == landed for value, landed in pairs)
+    assert anomalies == (0,)

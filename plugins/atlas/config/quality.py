@@ -28,8 +28,24 @@ class Severity(StrEnum):
 CheckName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")]
 
 
+class AnomalySettings(Model):
+    """Anomaly detection on the batch metrics (:mod:`atlas.quality.anomalies`)."""
+
+    history: int = Field(default=30, ge=2, le=1000)
+    """How many previous batches a new batch's metrics are compared with."""
+    min_history: int = Field(default=7, ge=2, le=1000)
+    """No anomaly is reported before this many previous batches exist."""
+    sigma: float = Field(default=2.0, gt=0, le=10)
+    """The band: mean ± ``sigma`` standard deviations of the history."""
+    by_weekday: bool = False
+    """Compare with the same weekday's batches only (weekly seasonality)."""
+
+
 class QualityConfig(Model):
     """How the source's data is checked on its way to ``navigate`` (README, "Data quality")."""
+
+    anomalies: AnomalySettings = AnomalySettings()
+    """Anomaly detection on each batch's metrics; alerts as a warning, never blocks."""
 
     freshness_hours: float = Field(default=24, gt=0, le=24 * 366)
     """The newest row of an interval's chart rows must have been loaded (``_promoted_at``) at most

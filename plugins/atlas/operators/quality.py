@@ -58,6 +58,7 @@ class QualityGateOperator(BaseOperator):
             log.info(
                 "%-5s %s (%s) metric %s", result.outcome, result.name, result.dimension, result.metric_value
             )
+        anomalies = self._anomalies(context, config, interval)
         if found.failed or found.warned:
             self._alert(context, config, found)
         if found.failed:
@@ -72,7 +73,29 @@ class QualityGateOperator(BaseOperator):
             "checks": len(found.results),
             "warned": [r.name for r in found.warned],
             "scan_seconds": round(found.scan_seconds, 3),
+            "anomalies": [a.describe() for a in anomalies],
         }
+
+    def _anomalies(self, context: Any, config: Any, interval: Interval) -> list[Any]:
+        """Record the batches' metrics and their anomalies; alert (a warning) when there are any."""
+        from atlas.alerts import alert_from_context, routes_for, send_alert
+        from atlas.hooks import psycopg_connection
+        from atlas.quality.anomalies import detect_interval
+
+        with psycopg_connection(self.hook) as conn:
+            anomalies = detect_interval(conn, config, interval, config.quality.anomalies)
+        for anomaly in anomalies:
+            log.warning("anomaly: %s", anomaly.describe())
+        if anomalies:
+            alert = alert_from_context(
+                context, f"{config.dag_id}: {len(anomalies)} anomalous batch metric(s)", source=config.name
+            )
+            details = {f"{a.table} {a.metric}": a.describe() for a in anomalies}
+            send_alert(
+                dataclasses.replace(alert, severity="warning", details={**alert.details, **details}),
+                routes_for(config.alerts),
+            )
+        return anomalies
 
     def _alert(self, context: Any, config: Any, found: IntervalQuality) -> None:
         from atlas.alerts import alert_from_context, routes_for, send_alert
