@@ -122,6 +122,7 @@ def run_demo(*, reset_samples: bool = False) -> int:
         from atlas_dev.demo_archive import archive_demo
         from atlas_dev.demo_report import print_report
 
+        _score(warehouse_dsn)  # what atlas_quality_scorecard does after midnight, for today's checks
         print_report(warehouse_dsn)
         archive_demo(warehouse_dsn)  # the oldest partition to S3 (moto) and back
     if LINEAGE_FILE.exists():
@@ -131,6 +132,14 @@ def run_demo(*, reset_samples: bool = False) -> int:
         + (f", {failures} failed run(s)" if failures else "")
     )
     return 1 if failures else 0
+
+
+def _score(warehouse_dsn: str) -> None:
+    """Today's quality scorecards (the demo's checks all ran today)."""
+    from atlas.quality.scorecard import compute_scorecards
+
+    with psycopg.connect(warehouse_dsn) as conn:
+        compute_scorecards(conn, dt.datetime.now(dt.UTC).date())
 
 
 def _say_lineage(path: Path) -> None:

@@ -65,6 +65,14 @@ FROM (SELECT DISTINCT ON (table_name, check_name) table_name, check_name, dimens
       FROM quality.check_results ORDER BY table_name, check_name, executed_at DESC) AS latest
 GROUP BY 1, 2 ORDER BY 1, 2
 """
+_SCORECARDS = """
+SELECT table_name, scorecard_date, score, grade, checks_passed || ' of ' || checks_total, dimension_scores::text
+FROM quality.latest_scorecards ORDER BY table_name
+"""
+_ANOMALIES = """
+SELECT table_name, metric_name, observed_at::date, value, round(mean, 3), round(stddev, 3), direction
+FROM quality.anomalies ORDER BY detected_at DESC LIMIT 10
+"""
 _PII = """
 SELECT DISTINCT ON (table_name, column_name, presidio_entity)
        table_name, column_name, presidio_entity, CASE WHEN declared THEN 'yes' ELSE 'no' END,
@@ -149,6 +157,17 @@ def print_report(dsn: str) -> None:
                 "quality gate: latest outcome of each check, per table and dimension",
                 ["table", "dimension", "pass", "warn", "fail"],
                 conn.execute(_QUALITY).fetchall(),
+            )
+        if _exists(conn, "quality.latest_scorecards"):
+            _table(
+                "quality scorecards (A >= 90, B >= 80, C >= 70, D >= 60, else F)",
+                ["table", "day", "score", "grade", "checks passed", "per dimension"],
+                conn.execute(_SCORECARDS).fetchall(),
+            )
+            _table(
+                "quality anomalies (a batch metric outside mean ± 2 sd of its history; needs 7 batches)",
+                ["table", "metric", "interval", "value", "mean", "sd", "direction"],
+                conn.execute(_ANOMALIES).fetchall(),
             )
         _table(
             "compliance: personal data the PII scan found (latest batch per column)",

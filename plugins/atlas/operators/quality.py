@@ -110,3 +110,28 @@ class QualityGateOperator(BaseOperator):
             alert, severity="error" if found.failed else "warning", details={**alert.details, **details}
         )
         send_alert(alert, routes_for(config.alerts))
+
+
+class ScorecardOperator(BaseOperator):
+    """Score every table checked on the day the task's interval starts (``atlas.quality.scorecard``).
+
+    :param warehouse_conn_id: the warehouse connection.
+    """
+
+    template_fields: Sequence[str] = ("warehouse_conn_id",)
+    ui_color = "#ffe4b5"
+
+    def __init__(self, *, warehouse_conn_id: str = WAREHOUSE_CONN_ID, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.warehouse_conn_id = warehouse_conn_id
+
+    def execute(self, context: Any) -> dict[str, Any]:
+        from atlas.hooks import psycopg_connection
+        from atlas.quality.scorecard import compute_scorecards
+
+        day = Interval.from_context(context).start.date()
+        with psycopg_connection(QualityHook(warehouse_conn_id=self.warehouse_conn_id)) as conn:
+            cards = compute_scorecards(conn, day)
+        for card in cards:
+            log.info("%s %s: %s (%s) %s", day, card.table, card.score, card.grade, card.dimension_scores)
+        return {card.table: f"{card.score} {card.grade}" for card in cards}
