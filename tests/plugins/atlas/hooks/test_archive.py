@@ -396,3 +396,40 @@ def test_two_archivers_never_work_on_one_partition(
     assert sorted(r is None for r in results) == [False, True]
     assert [m[1:4] for m in _manifest(fresh_warehouse_dsn)] == [(4, True, True)]
     assert _audit(fresh_warehouse_dsn).count(("partition.drop", "fact_types_p2015")) == 1
+
+
+def test_the_pipelines_login_archives_drops_and_restores_without_owning_the_table(
+    fresh_warehouse_dsn: str, s3_bucket: str, pg_server: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As a login in atlas_write only (the pipeline's, docker-compose.yaml): the drop goes through
+    archive.drop_archived_partition(), which refuses any partition without a verified archive."""
+    from psycopg.conninfo import conninfo_to_dict
+
+    from atlas_dev.embedded_pg import uri
+    from tests.fixtures.roles import login_as
+    from tests.fixtures.warehouse import WAREHOUSE_CONN_ENV
+
+    _create_table(fresh_warehouse_dsn)
+    before = _rows(fresh_warehouse_dsn)
+    with login_as(pg_server, fresh_warehouse_dsn, "atlas_write") as pipeline:
+        monkeypatch.setenv(WAREHOUSE_CONN_ENV, uri(conninfo_to_dict(pipeline), host_in_authority=True))
+        as_pipeline = ArchiveHook()
+        with psycopg.connect(pipeline) as conn:
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                conn.execute(f"DROP TABLE {TABLE}_p2016")
+            conn.rollback()
+            with pytest.raises(psycopg.errors.RaiseException, match="has no verified archive"):
+                conn.execute("SELECT archive.drop_archived_partition(%s)", (f"{TABLE}_p2016",))
+        result = as_pipeline.archive_partition(
+            _partition(as_pipeline, "navigate.fact_types_p2015"), bucket=s3_bucket, keep_months=12, run=RUN
+        )
+        assert result is not None
+        assert "navigate.fact_types_p2015" not in [p.name for p in as_pipeline.partitions(TABLE)]
+        as_pipeline.restore(snapshot_id=result.snapshot_id, run=RUN)
+        login = conninfo_to_dict(pipeline)["user"]
+    assert _rows(fresh_warehouse_dsn) == before
+    with psycopg.connect(fresh_warehouse_dsn) as conn:
+        actors = conn.execute(
+            "SELECT DISTINCT actor FROM compliance.audit_log WHERE action IN ('archive.partition', 'partition.drop', 'archive.restore')"
+        ).fetchall()
+    assert actors == [(login,)]  # every step ran as the pipeline's login
