@@ -147,7 +147,9 @@ def test_toy_connector_and_stage_run_in_a_generated_dag(
         dag = write_and_load_dag(
             session_dirs.test_dags, "atlas_toy", DAG_FILE.format(packages=str(packages), yaml=str(source))
         )
-        assert "toy_check" in dag.get_task("publish").upstream_task_ids
+        # the toy source has no dbt models: navigate adds no task, quality_navigate follows toy_check
+        assert "toy_check" in dag.get_task("quality_navigate").upstream_task_ids
+        assert "quality_navigate" in dag.get_task("publish").upstream_task_ids
         # between promote and navigate, after the built-in quality gate (ties keep registration order)
         assert "quality_gate" in dag.get_task("toy_check").upstream_task_ids
         assert "promote_things" in dag.get_task("quality_gate").upstream_task_ids

@@ -404,3 +404,40 @@ def test_the_quality_gate_keeps_each_batchs_metrics_once(pipeline: dict[str, Any
     assert (len(pairs),) == batches
     assert all(value == landed for value, landed in pairs)
     assert anomalies == (0,)
+
+
+def test_the_navigate_check_passed_and_catches_a_lost_row_and_a_changed_sum(pipeline: dict[str, Any]) -> None:
+    """quality_navigate ran in every run and passed; against a navigate that lost a row of the
+    interval, or changed a measure, it fails exactly the checks concerned (rolled back after)."""
+    from atlas.batches import Interval
+    from atlas.config.loader import load_source
+    from atlas.quality.navigate import check_navigate
+
+    shop = load_source(SOURCES_DIR / "shop.yaml")
+    start = dt.datetime.combine(DAY_2, dt.time(), tzinfo=dt.UTC)
+    interval = Interval(start, start + dt.timedelta(days=1))
+    with psycopg.connect(pipeline["dsn"]) as conn:
+        recorded = conn.execute(
+            "SELECT count(*), count(*) FILTER (WHERE outcome <> 'pass') FROM quality.check_results "
+            "WHERE check_name LIKE '%%.navigate.%%'"
+        ).fetchone()
+        assert all(r.passed for r in check_navigate(conn, shop, interval, dag_id=None, run_id=None))
+        order_id = conn.execute(
+            "SELECT order_id FROM chart.shop__orders WHERE _interval_start = %s LIMIT 1", (start,)
+        ).fetchone()[0]
+        conn.execute("DELETE FROM navigate.shop__orders WHERE order_id = %s", (order_id,))
+        conn.execute(
+            "UPDATE navigate.shop__order_lines SET quantity = quantity + 1 WHERE (order_id, line_number) = "
+            "(SELECT order_id, line_number FROM chart.shop__order_lines WHERE _interval_start = %s LIMIT 1)",
+            (start,),
+        )
+        failed = {
+            r.name: r.metric
+            for r in check_navigate(conn, shop, interval, dag_id=None, run_id=None)
+            if not r.passed
+        }
+        conn.rollback()
+    assert recorded is not None
+    assert recorded[0] > 0
+    assert recorded[1] == 0
+    assert failed == {"orders.navigate.keys": 1, "order_lines.navigate.sum.quantity": 1}

@@ -24,8 +24,8 @@ from atlas.hooks.quality import IntervalQuality, QualityHook
 log = logging.getLogger(__name__)
 
 
-class QualityGateOperator(BaseOperator):
-    """Check the chart tables of a source for the task's data interval.
+class _SourceQualityOperator(BaseOperator):
+    """A task that checks one source: its YAML (read at run time) and the warehouse connection.
 
     :param source_path: the source YAML (relative paths are relative to the project root).
     :param warehouse_conn_id: the warehouse connection.
@@ -45,11 +45,18 @@ class QualityGateOperator(BaseOperator):
     def hook(self) -> QualityHook:
         return QualityHook(warehouse_conn_id=self.warehouse_conn_id)
 
-    def execute(self, context: Any) -> dict[str, Any]:
+    def load_config(self) -> Any:
         from atlas.config.loader import load_source
 
         path = Path(self.source_path)
-        config = load_source(path if path.is_absolute() else ROOT / path)
+        return load_source(path if path.is_absolute() else ROOT / path)
+
+
+class QualityGateOperator(_SourceQualityOperator):
+    """Check the chart tables of a source for the task's data interval."""
+
+    def execute(self, context: Any) -> dict[str, Any]:
+        config = self.load_config()
         interval = Interval.from_context(context)
         ti = context["ti"]
         log.info("quality checks of %s for [%s, %s)", config.name, interval.start, interval.end)
@@ -135,3 +142,44 @@ class ScorecardOperator(BaseOperator):
         for card in cards:
             log.info("%s %s: %s (%s) %s", day, card.table, card.score, card.grade, card.dimension_scores)
         return {card.table: f"{card.score} {card.grade}" for card in cards}
+
+
+class NavigateCheckOperator(_SourceQualityOperator):
+    """After ``navigate``: the interval's chart keys are in navigate with the same measure sums
+    (:mod:`atlas.quality.navigate`); a difference alerts and fails the task, so ``publish`` does
+    not announce the interval.
+    """
+
+    def execute(self, context: Any) -> dict[str, Any]:
+        from atlas.alerts import alert_from_context, routes_for, send_alert
+        from atlas.hooks import psycopg_connection
+        from atlas.quality.navigate import check_navigate
+
+        config = self.load_config()
+        interval = Interval.from_context(context)
+        ti = context["ti"]
+        with psycopg_connection(self.hook) as conn:
+            results = check_navigate(conn, config, interval, dag_id=ti.dag_id, run_id=ti.run_id)
+        for result in results:
+            log.info(
+                "%-4s %s (%s) metric %s %s",
+                "pass" if result.passed else "fail",
+                result.name,
+                result.dimension,
+                result.metric,
+                result.details,
+            )
+        failed = [r for r in results if not r.passed]
+        if failed:
+            names = ", ".join(r.name for r in failed)
+            alert = alert_from_context(
+                context, f"{config.dag_id}: navigate differs from chart ({names})", source=config.name
+            )
+            send_alert(alert, routes_for(config.alerts))
+            from airflow.sdk.exceptions import AirflowFailException
+
+            raise AirflowFailException(
+                f"navigate of {config.name} differs from chart for this interval: {names}; "
+                "the interval is not published; results in quality.check_results"
+            )
+        return {r.name: str(r.metric) for r in results}

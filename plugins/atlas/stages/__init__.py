@@ -33,6 +33,7 @@ BUILTIN_STAGES = (
     "promote",
     "quality_gate",
     "navigate",
+    "quality_navigate",
     "publish",
 )
 """The stage modules of ``atlas.stages``, each exposing ``STAGE``: one line per stage."""
