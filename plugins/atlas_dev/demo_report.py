@@ -73,6 +73,10 @@ _ANOMALIES = """
 SELECT table_name, metric_name, observed_at::date, value, round(mean, 3), round(stddev, 3), direction
 FROM quality.anomalies ORDER BY detected_at DESC LIMIT 10
 """
+_AUDIT = """
+SELECT action, object_schema || '.' || object_name, count(*), sum(rows_affected), max(actor), max(event_time)::timestamp(0)
+FROM compliance.audit_log GROUP BY 1, 2 ORDER BY 1, 2
+"""
 _PII = """
 SELECT DISTINCT ON (table_name, column_name, presidio_entity)
        table_name, column_name, presidio_entity, CASE WHEN declared THEN 'yes' ELSE 'no' END,
@@ -173,6 +177,11 @@ def print_report(dsn: str) -> None:
             "compliance: personal data the PII scan found (latest batch per column)",
             ["table", "column", "entity", "declared", "values matched", "max score"],
             conn.execute(_PII).fetchall(),
+        )
+        _table(
+            "compliance.audit_log: the governed actions recorded (every demo run appends)",
+            ["action", "object", "entries", "rows", "actor", "last"],
+            conn.execute(_AUDIT).fetchall(),
         )
         if _exists(conn, "navigate.crm__customers"):
             _table(
