@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import psycopg
+from psycopg import sql
 
 from atlas.audit import record_action
 from atlas.batches import Interval, batch_id
@@ -73,27 +74,21 @@ def scan_batch(
             (batch, interval.start),
         ).fetchone()
         report = ScanReport(config.name, entity_name, int(records[0]) if records else 0)
+        values = {
+            **_column_values(cur, [c for c in columns if not c.free_text], batch, interval, sample_size),
+            **_column_values(cur, [c for c in columns if c.free_text], batch, interval, None),
+        }
         for column in columns:
-            limit = None if column.free_text else sample_size
-            values = [
-                row[0]
-                for row in cur.execute(
-                    "SELECT payload ->> %s FROM explore.raw_data WHERE batch_id = %s AND interval_start = %s "
-                    "ORDER BY raw_id LIMIT %s",
-                    (column.field, batch, interval.start, limit),
-                )
-            ]
             result = classify_column(
                 column.name,
-                values,
+                values[column.name],
                 hint=column.pii,
                 free_text=column.free_text,
                 other_columns=[n for n in names if n != column.name],
             )
             report.columns[column.name] = result
-            report.undeclared += [
-                (column.name, e) for e in sorted(result.entities) if e != column.pii and not column.pii
-            ]
+            if not column.pii:
+                report.undeclared += [(column.name, e) for e in sorted(result.entities)]
             if column.pii and result.sampled and not result.entities:
                 report.unconfirmed.append((column.name, column.pii))
         with conn.transaction():
@@ -115,6 +110,23 @@ def scan_batch(
     for name, hint in report.unconfirmed:
         log.warning("%s.%s: declared %s, but the sampled values do not look like it", table, name, hint)
     return report
+
+
+def _column_values(
+    cur: psycopg.Cursor[Any], columns: list[Any], batch: Any, interval: Interval, limit: int | None
+) -> dict[str, list[str | None]]:
+    """The values of ``columns`` in the batch's first ``limit`` records (all for ``None``), read
+    in one pass over the batch rather than one per column."""
+    if not columns:
+        return {}
+    fields = sql.SQL(", ").join(sql.SQL("payload ->> {}").format(sql.Literal(c.field)) for c in columns)
+    rows = cur.execute(
+        sql.SQL(
+            "SELECT {} FROM explore.raw_data WHERE batch_id = %s AND interval_start = %s ORDER BY raw_id LIMIT %s"
+        ).format(fields),
+        (batch, interval.start, limit),
+    ).fetchall()
+    return {column.name: [row[i] for row in rows] for i, column in enumerate(columns)}
 
 
 def _record(
