@@ -1,0 +1,75 @@
+"""An erasure's tombstones against the archive: a partition archived before the erasure and
+restored after it holds no trace of the subject (real PostgreSQL, moto S3, ``SubjectRequestHook``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import psycopg
+import pytest
+
+from atlas.archive import RunInfo
+from atlas.batch_writer import payload_checksum
+from atlas.config import load_source
+from atlas.constants import SOURCES_DIR
+from atlas.dsr.erase import Actor
+from atlas.dsr.request import parse_request
+from atlas.dsr.targets import identifier_names, targets
+from atlas.hooks.archive import ArchiveHook
+from atlas.hooks.dsr import SubjectRequestHook
+
+pytestmark = [pytest.mark.postgres, pytest.mark.s3]
+
+FOUND = targets(load_source(p) for p in sorted(SOURCES_DIR.glob("*.yaml")))
+MONTH = dt.datetime(2015, 6, 1, tzinfo=dt.UTC)
+
+
+def _customer(i: int) -> dict[str, str]:
+    return {"customer_id": str(i), "first_name": f"Zoë{i}", "last_name": "O'Brien", "email": f"zoe{i}@example.org",
+            "phone": f"+49 30 555 01{i:02d}", "country": "DE", "updated_at": "2015-06-02T10:00:00"}  # fmt: skip
+
+
+def test_a_restore_after_an_erasure_holds_no_trace_of_the_subject(
+    fresh_warehouse_dsn: str, s3_bucket: str
+) -> None:
+    """Customers 1-5 and an order of 3 archived; customer 3 erased; the restored month has 1, 2, 4, 5 only."""
+    with psycopg.connect(fresh_warehouse_dsn) as conn:
+        conn.execute("SELECT pipeline.ensure_partition('explore.raw_data', 'month', %s)", (MONTH,))
+        rows = [("crm", "customers", str(i), _customer(i)) for i in range(1, 6)]
+        rows.append(("shop", "orders", "77", {"order_id": 77, "customer_id": 3, "status": "paid"}))
+        with conn.cursor() as cur:
+            cur.executemany(
+                "INSERT INTO explore.raw_data (source_name, entity_name, batch_id, interval_start, record_key,"
+                " payload, payload_checksum) VALUES (%s, %s, gen_random_uuid(), %s, %s, %s::jsonb, %s)",
+                [(s, e, MONTH, k, psycopg.types.json.Jsonb(p), payload_checksum(p)) for s, e, k, p in rows],
+            )
+    archive = ArchiveHook()
+    partition = next(
+        p for p in archive.partitions("explore.raw_data") if p.name == "explore.raw_data_p201506"
+    )
+    archived = archive.archive_partition(partition, bucket=s3_bucket, keep_months=None, run=RunInfo())
+    assert archived is not None
+
+    request = parse_request(
+        {
+            "request_id": "DSR-RESTORE",
+            "type": "erasure",
+            "subject": {"customer_id": "03"},
+            "requested_by": "t",
+        },
+        identifier_names(FOUND),
+    )
+    result = SubjectRequestHook().carry_out(
+        request, FOUND, bucket=s3_bucket, actor=Actor(request_id=str(request.uuid))
+    )
+    assert result["subject_keys"]["customer_id"] == ["3"]  # "03" read as the bigint it is
+    assert result["tombstones"] >= 1
+
+    restored = archive.restore(snapshot_id=archived.snapshot_id)
+    assert restored.extra["erased_rows"] == 2  # the customer and their order
+    with psycopg.connect(fresh_warehouse_dsn) as conn:
+        left = conn.execute(
+            "SELECT record_key, payload::text FROM explore.raw_data ORDER BY record_key"
+        ).fetchall()
+    assert [k for k, _ in left] == ["1", "2", "4", "5"]
+    assert not any("zoe3@" in text or "Zoë3" in text for _, text in left)
