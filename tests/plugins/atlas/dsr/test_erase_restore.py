@@ -7,12 +7,15 @@ import datetime as dt
 
 import psycopg
 import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 
 from atlas.archive import RunInfo
 from atlas.batch_writer import payload_checksum
 from atlas.config import load_source
 from atlas.constants import SOURCES_DIR
 from atlas.dsr.erase import Actor
+from atlas.dsr.find import resolve, selections
 from atlas.dsr.request import parse_request
 from atlas.dsr.targets import identifier_names, targets
 from atlas.hooks.archive import ArchiveHook
@@ -73,3 +76,23 @@ def test_a_restore_after_an_erasure_holds_no_trace_of_the_subject(
         ).fetchall()
     assert [k for k, _ in left] == ["1", "2", "4", "5"]
     assert not any("zoe3@" in text or "Zoë3" in text for _, text in left)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.text(min_size=1, max_size=60).filter(lambda v: "\x00" not in v and v.strip() == v))
+@example("ZOE1@example.org")  # the one record's e-mail, another case: found
+@example("zoe1@example.org' OR '1'='1")
+def test_hostile_identifiers_are_data_not_sql(fresh_warehouse_dsn: str, email: str) -> None:
+    """Any e-mail value is bound, never SQL: it finds no stranger's record and breaks nothing."""
+    with psycopg.connect(fresh_warehouse_dsn) as conn, conn.cursor() as cur:
+        cur.execute("SELECT pipeline.ensure_partition('explore.raw_data', 'month', %s)", (MONTH,))
+        cur.execute(
+            "INSERT INTO explore.raw_data (source_name, entity_name, batch_id, interval_start, record_key, payload,"
+            " payload_checksum) VALUES ('crm', 'customers', gen_random_uuid(), %s, '1', %s, %s)",
+            (MONTH, psycopg.types.json.Jsonb(_customer(1)), payload_checksum(_customer(1))),
+        )
+        subject = resolve(cur, FOUND, {"email": email})
+        selected = selections(cur, FOUND, subject)
+        conn.rollback()
+    assert subject.keys["customer_id"] == ([] if email.lower() != "zoe1@example.org" else ["1"])
+    assert (selected == []) == (not subject.found)
