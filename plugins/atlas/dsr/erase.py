@@ -3,7 +3,8 @@
 Nothing is deleted, so counts reconcile and facts count what they counted: in explore the
 payload's personal fields and chart's personal columns become :data:`~atlas.dsr.targets.ERASED_TEXT`
 (text) or null, explore's quarantine lines that name the subject become that text, navigate's
-personal columns (current state, SCD2 versions, facts) become NULL. Per layer one transaction,
+personal columns (current state, SCD2 versions, facts) become NULL. Per layer one transaction
+(chart and navigate under the promotion's and dbt's advisory locks of each table),
 each table with its ``dsr.erasure`` audit entry (rows changed). Explore's payload checksums are
 recomputed with the landing's own function (:func:`atlas.batch_writer.payload_checksum`), the
 batches' checksums adjusted, chart's ``_payload_checksum`` taken from the new payload, and the
@@ -29,6 +30,7 @@ from atlas.audit import record_action
 from atlas.batch_writer import batch_checksum_delta, payload_checksum
 from atlas.dsr.find import Selection, Subject
 from atlas.dsr.targets import ERASED_TEXT, Target, erased_value
+from atlas.hooks.locks import advisory_xact_lock
 
 
 @dataclass(frozen=True)
@@ -144,6 +146,7 @@ def erase_chart(conn: psycopg.Connection[Any], selections: list[Selection], acto
         for sel in (s for s in selections if s.layer == "chart"):
             target = sel.target
             assert target is not None
+            advisory_xact_lock(cur, target.chart_table)  # the promotion's lock: no upsert in between
             if sel.relation == "chart.quarantine":
                 rows = cur.execute(
                     sql.SQL("SELECT quarantine_id, payload FROM chart.quarantine WHERE {} FOR UPDATE").format(
@@ -215,6 +218,7 @@ def erase_navigate(
     counts: dict[str, int] = {}
     with conn.transaction(), conn.cursor() as cur:
         for sel in (s for s in selections if s.layer == "navigate"):
+            advisory_xact_lock(cur, sel.relation)  # dbt's navigate_lock: no build in between
             target = dimensions.get(sel.relation.split(".", 1)[1])
             sets = [sql.SQL("{} = NULL").format(sql.Identifier(c)) for c in sel.personal]
             pending = [sql.SQL("t.{} IS NOT NULL").format(sql.Identifier(c)) for c in sel.personal]
