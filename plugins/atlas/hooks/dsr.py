@@ -8,8 +8,11 @@
 3. access: every selected row of every layer into one JSON document uploaded with ``S3Hook`` to
    ``s3://<bucket>/dsr/<request uuid>/access.json``, audited (``dsr.access``) per table;
    erasure: :mod:`atlas.dsr.erase`, one transaction per layer, then the tombstones;
-4. status ``completed`` with the counts per table (``result``) and the export's location, or
-   ``failed`` with the error (and the task fails).
+4. status ``completed`` with the counts per table (``result``) and the export's location,
+   ``rejected`` when the request cannot be carried out as filed (a subject key that is not of its
+   column's type), or ``failed`` with the error; either fails the task. A conf that does not
+   validate leaves no row (it has no valid request id to file it under): the task fails naming
+   the problem.
 """
 
 from __future__ import annotations
@@ -58,7 +61,9 @@ class SubjectRequestHook(ArchiveHook):
                 result = self._carry_out_request(conn, request, found, bucket=bucket, actor=actor)
             except Exception as err:
                 conn.rollback()
-                self._close_request(conn, request, "failed", None, None, f"{type(err).__name__}: {err}")
+                # rejected: the request cannot be carried out as filed (a subject key of the wrong type)
+                status = "rejected" if isinstance(err, SubjectRequestError) else "failed"
+                self._close_request(conn, request, status, None, None, f"{type(err).__name__}: {err}")
                 raise
             result["due_at"] = due.isoformat()
             self._close_request(conn, request, "completed", result, result.get("location"), None)

@@ -18,6 +18,7 @@ from atlas.dsr.erase import Actor
 from atlas.dsr.find import resolve, selections
 from atlas.dsr.request import parse_request
 from atlas.dsr.targets import identifier_names, targets
+from atlas.exceptions import SubjectRequestError
 from atlas.hooks.archive import ArchiveHook
 from atlas.hooks.dsr import SubjectRequestHook
 
@@ -96,3 +97,24 @@ def test_hostile_identifiers_are_data_not_sql(fresh_warehouse_dsn: str, email: s
         conn.rollback()
     assert subject.keys["customer_id"] == ([] if email.lower() != "zoe1@example.org" else ["1"])
     assert (selected == []) == (not subject.found)
+
+
+def test_a_subject_key_of_the_wrong_type_rejects_the_request(
+    fresh_warehouse_dsn: str, s3_bucket: str
+) -> None:
+    """customer_id "abc" is not a bigint: the request row is rejected with the reason, nothing is erased."""
+    request = parse_request(
+        {"request_id": "DSR-ABC", "type": "erasure", "subject": {"customer_id": "abc"}, "requested_by": "t"},
+        identifier_names(FOUND),
+    )
+    with pytest.raises(SubjectRequestError, match=r"subject customer_id \['abc'\]: not a valid bigint"):
+        SubjectRequestHook().carry_out(
+            request, FOUND, bucket=s3_bucket, actor=Actor(request_id=str(request.uuid))
+        )
+    with psycopg.connect(fresh_warehouse_dsn) as conn:
+        row = conn.execute(
+            "SELECT status, error LIKE '%%not a valid bigint%%', completed_at IS NOT NULL,"
+            " (SELECT count(*) FROM compliance.erasure_tombstones)"
+            " FROM compliance.data_subject_requests WHERE external_reference = 'DSR-ABC'"
+        ).fetchone()
+    assert row == ("rejected", True, True, 0)
