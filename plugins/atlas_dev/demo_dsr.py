@@ -33,7 +33,10 @@ SELECT c.customer_id, c.email FROM chart.crm__customers AS c
  LIMIT 1
 """
 AUDIT = """
-SELECT r.external_reference, a.action, a.object_schema || '.' || a.object_name, a.rows_affected
+SELECT r.external_reference, a.action,
+       a.object_schema || '.' || a.object_name
+           || coalesce(' (' || (a.details ->> 'source') || '.' || (a.details ->> 'entity') || ')', ''),
+       a.rows_affected
   FROM compliance.audit_log AS a JOIN compliance.data_subject_requests AS r USING (request_id)
  WHERE r.external_reference = ANY(%s) AND a.rows_affected > 0
  ORDER BY a.audit_id
@@ -103,7 +106,7 @@ def dsr_demo(warehouse_dsn: str, *, workdir: Path | None = None) -> None:
             )
         _say("  compliance.audit_log (entries with rows):")
         for reference, action, relation, rows in conn.execute(AUDIT, (references,)):
-            _say(f"    {reference}  {action:<14} {relation:<36} {rows} row(s)")
+            _say(f"    {reference}  {action:<14} {relation:<52} {rows} row(s)")
         after = conn.execute(
             "SELECT first_name, last_name, email, birth_date FROM chart.crm__customers WHERE customer_id = %s",
             (customer_id,),
