@@ -2,7 +2,8 @@
 transaction (an action rolled back leaves no entry; an entry never outlives its action's failure).
 
 Actions: ``ingest.batch`` (land), ``promote.batch`` (chart), ``pii.scan``, and the archive's
-``archive.partition``, ``partition.drop``, ``archive.restore``, ``archive.snapshot``. The log is
+``archive.partition``, ``partition.drop``, ``archive.restore``, ``archive.snapshot``, and the
+data-subject requests' ``dsr.access``, ``dsr.erasure`` and ``dsr.checksums`` (with their request id). The log is
 append-only for the pipeline's login (V012: ``atlas_write`` may INSERT and SELECT only), invisible
 to ``atlas_read``, partitioned quarterly and kept 7 years (``include/retention.yaml``). The actor
 is the database login (``session_user``, the column's default).
@@ -28,6 +29,7 @@ def record_action(
     dag_id: str | None = None,
     run_id: str | None = None,
     task_id: str | None = None,
+    request_id: str | None = None,
     details: Mapping[str, Any] | None = None,
 ) -> None:
     """Append one entry: ``action`` on ``relation`` (``schema.table``) affecting ``rows`` rows."""
@@ -42,6 +44,7 @@ def record_action(
             "dag_id": dag_id,
             "run_id": run_id,
             "task_id": task_id,
+            "request_id": request_id,
             "rows": rows,
             "details": Jsonb(
                 {

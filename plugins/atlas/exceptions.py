@@ -98,3 +98,7 @@ class QualityGateFailed(AtlasError):
 
 class ArchiveError(AtlasError):
     """Archiving, snapshotting or restoring a table failed; the partition is left where it was."""
+
+
+class SubjectRequestError(AtlasError):
+    """A data-subject request is malformed, conflicts with an earlier one of its id, or failed."""

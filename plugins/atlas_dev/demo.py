@@ -125,6 +125,9 @@ def run_demo(*, reset_samples: bool = False) -> int:
         _score(warehouse_dsn)  # what atlas_quality_scorecard does after midnight, for today's checks
         print_report(warehouse_dsn)
         archive_demo(warehouse_dsn)  # the oldest partition to S3 (moto) and back
+        from atlas_dev.demo_dsr import dsr_demo
+
+        dsr_demo(warehouse_dsn)  # one access and one erasure request, with their audit entries
     if LINEAGE_FILE.exists():
         _say_lineage(LINEAGE_FILE)
     _say(

@@ -19,6 +19,7 @@ from atlas.config.alerts import AlertRoutes
 from atlas.config.connectors import ConnectorConfig
 from atlas.config.patterns import postgres_regex_problem
 from atlas.config.retention import SourceRetention
+from atlas.config.subject import Subject
 from atlas.config.types import (
     IDENTIFIER_PATTERN,
     Classification,
@@ -173,6 +174,9 @@ class Entity(Model):
     """Default of the columns' ``trim``: strip surrounding spaces on promotion to ``chart``."""
     empty_as_null: bool = True
     """Default of the columns' ``empty_as_null``: an empty value becomes NULL in ``chart``."""
+    subject: Subject | None = None
+    """Whose record a row is (``{key: customer_id, identifiers: [email]}``): what data-subject
+    requests find, export and erase (:mod:`atlas.config.subject`); columns of this entity."""
 
     @model_validator(mode="after")
     def _keys_are_columns(self) -> Entity:
@@ -202,6 +206,8 @@ class Entity(Model):
                         f"reference to {ref.entity} uses undeclared column {column!r}",
                         at=("references", r, "columns", c),
                     )
+        if self.subject is not None and (problem := self.subject.undeclared(names)):
+            raise ConfigProblem(problem[1], at=problem[0])
         return self
 
     def column(self, name: str) -> Column:

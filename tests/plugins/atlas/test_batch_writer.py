@@ -20,7 +20,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from atlas.batch_writer import BatchWriter, copy_text
+from atlas.batch_writer import BatchWriter, batch_checksum_delta, copy_text, payload_checksum
 from atlas.connectors.base import Chunk, Reject
 from atlas.connectors.files.csv_reader import CsvChunk
 
@@ -486,3 +486,25 @@ def test_postgres_reads_back_the_rejects(empty_db_dsn: str) -> None:
         ("f.csv:4", 4, '{"id":"","note":"tab\\there"}', "missing key field 'id'", None, None),
         (None, None, "z", "rejected", None, None),
     ]
+
+
+@given(
+    st.dictionaries(
+        st.text(max_size=8), st.one_of(st.none(), st.integers(), st.text(max_size=20)), max_size=6
+    )
+)
+def test_payload_checksum_is_the_checksum_the_writer_lands(values: dict[str, Any]) -> None:
+    """payload_checksum() (what erasure recomputes) equals the md5 the writer puts beside the same payload."""
+    values = {"id": "7", **values}
+    written = write(records(values))
+    if not written.data:  # a payload the writer quarantines (a NUL) lands no checksum to compare
+        return
+    assert written.data.rstrip(b"\n").split(b"\t")[6].decode() == payload_checksum(values)
+
+
+def test_batch_checksum_delta_is_the_checksum_of_the_changed_batch() -> None:
+    """Replacing one payload's md5 in a batch checksum gives the checksum of the batch as changed."""
+    before = [payload({"id": i, "email": f"u{i}@example.org"}) for i in range(20)]
+    after = [*before[:7], payload({"id": 7, "email": "[erased]"}), *before[8:]]
+    changed = batch_checksum_delta(batch_checksum(*before), md5(before[7]), md5(after[7]))
+    assert changed == batch_checksum(*after)

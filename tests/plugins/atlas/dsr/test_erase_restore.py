@@ -1,0 +1,120 @@
+"""An erasure's tombstones against the archive: a partition archived before the erasure and
+restored after it holds no trace of the subject (real PostgreSQL, moto S3, ``SubjectRequestHook``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import psycopg
+import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+from atlas.archive import RunInfo
+from atlas.batch_writer import payload_checksum
+from atlas.config import load_source
+from atlas.constants import SOURCES_DIR
+from atlas.dsr.erase import Actor
+from atlas.dsr.find import resolve, selections
+from atlas.dsr.request import parse_request
+from atlas.dsr.targets import identifier_names, targets
+from atlas.exceptions import SubjectRequestError
+from atlas.hooks.archive import ArchiveHook
+from atlas.hooks.dsr import SubjectRequestHook
+
+pytestmark = [pytest.mark.postgres, pytest.mark.s3]
+
+FOUND = targets(load_source(p) for p in sorted(SOURCES_DIR.glob("*.yaml")))
+MONTH = dt.datetime(2015, 6, 1, tzinfo=dt.UTC)
+
+
+def _customer(i: int) -> dict[str, str]:
+    return {"customer_id": str(i), "first_name": f"Zoë{i}", "last_name": "O'Brien", "email": f"zoe{i}@example.org",
+            "phone": f"+49 30 555 01{i:02d}", "country": "DE", "updated_at": "2015-06-02T10:00:00"}  # fmt: skip
+
+
+def test_a_restore_after_an_erasure_holds_no_trace_of_the_subject(
+    fresh_warehouse_dsn: str, s3_bucket: str
+) -> None:
+    """Customers 1-5 and an order of 3 archived; customer 3 erased; the restored month has 1, 2, 4, 5 only."""
+    with psycopg.connect(fresh_warehouse_dsn) as conn:
+        conn.execute("SELECT pipeline.ensure_partition('explore.raw_data', 'month', %s)", (MONTH,))
+        rows = [("crm", "customers", str(i), _customer(i)) for i in range(1, 6)]
+        rows.append(("shop", "orders", "77", {"order_id": 77, "customer_id": 3, "status": "paid"}))
+        with conn.cursor() as cur:
+            cur.executemany(
+                "INSERT INTO explore.raw_data (source_name, entity_name, batch_id, interval_start, record_key,"
+                " payload, payload_checksum) VALUES (%s, %s, gen_random_uuid(), %s, %s, %s::jsonb, %s)",
+                [(s, e, MONTH, k, psycopg.types.json.Jsonb(p), payload_checksum(p)) for s, e, k, p in rows],
+            )
+    archive = ArchiveHook()
+    partition = next(
+        p for p in archive.partitions("explore.raw_data") if p.name == "explore.raw_data_p201506"
+    )
+    archived = archive.archive_partition(partition, bucket=s3_bucket, keep_months=None, run=RunInfo())
+    assert archived is not None
+
+    request = parse_request(
+        {
+            "request_id": "DSR-RESTORE",
+            "type": "erasure",
+            "subject": {"customer_id": "03"},
+            "requested_by": "t",
+        },
+        identifier_names(FOUND),
+    )
+    result = SubjectRequestHook().carry_out(
+        request, FOUND, bucket=s3_bucket, actor=Actor(request_id=str(request.uuid))
+    )
+    assert result["subject_keys"]["customer_id"] == ["3"]  # "03" read as the bigint it is
+    assert result["tombstones"] >= 1
+
+    restored = archive.restore(snapshot_id=archived.snapshot_id)
+    assert restored.extra["erased_rows"] == 2  # the customer and their order
+    with psycopg.connect(fresh_warehouse_dsn) as conn:
+        left = conn.execute(
+            "SELECT record_key, payload::text FROM explore.raw_data ORDER BY record_key"
+        ).fetchall()
+    assert [k for k, _ in left] == ["1", "2", "4", "5"]
+    assert not any("zoe3@" in text or "Zoë3" in text for _, text in left)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.text(min_size=1, max_size=60).filter(lambda v: "\x00" not in v and v.strip() == v))
+@example("ZOE1@example.org")  # the one record's e-mail, another case: found
+@example("zoe1@example.org' OR '1'='1")
+def test_hostile_identifiers_are_data_not_sql(fresh_warehouse_dsn: str, email: str) -> None:
+    """Any e-mail value is bound, never SQL: it finds no stranger's record and breaks nothing."""
+    with psycopg.connect(fresh_warehouse_dsn) as conn, conn.cursor() as cur:
+        cur.execute("SELECT pipeline.ensure_partition('explore.raw_data', 'month', %s)", (MONTH,))
+        cur.execute(
+            "INSERT INTO explore.raw_data (source_name, entity_name, batch_id, interval_start, record_key, payload,"
+            " payload_checksum) VALUES ('crm', 'customers', gen_random_uuid(), %s, '1', %s, %s)",
+            (MONTH, psycopg.types.json.Jsonb(_customer(1)), payload_checksum(_customer(1))),
+        )
+        subject = resolve(cur, FOUND, {"email": email})
+        selected = selections(cur, FOUND, subject)
+        conn.rollback()
+    assert subject.keys["customer_id"] == ([] if email.lower() != "zoe1@example.org" else ["1"])
+    assert (selected == []) == (not subject.found)
+
+
+def test_a_subject_key_of_the_wrong_type_rejects_the_request(
+    fresh_warehouse_dsn: str, s3_bucket: str
+) -> None:
+    """customer_id "abc" is not a bigint: the request row is rejected with the reason, nothing is erased."""
+    request = parse_request(
+        {"request_id": "DSR-ABC", "type": "erasure", "subject": {"customer_id": "abc"}, "requested_by": "t"},
+        identifier_names(FOUND),
+    )
+    with pytest.raises(SubjectRequestError, match=r"subject customer_id \['abc'\]: not a valid bigint"):
+        SubjectRequestHook().carry_out(
+            request, FOUND, bucket=s3_bucket, actor=Actor(request_id=str(request.uuid))
+        )
+    with psycopg.connect(fresh_warehouse_dsn) as conn:
+        row = conn.execute(
+            "SELECT status, error LIKE '%%not a valid bigint%%', completed_at IS NOT NULL,"
+            " (SELECT count(*) FROM compliance.erasure_tombstones)"
+            " FROM compliance.data_subject_requests WHERE external_reference = 'DSR-ABC'"
+        ).fetchone()
+    assert row == ("rejected", True, True, 0)
