@@ -117,16 +117,15 @@ def _last_parent(node: Mapping[str, Any], nodes: Mapping[str, Any]) -> Mapping[s
 
 
 def _entity(tested: Mapping[str, Any], nodes: Mapping[str, Any], source: str) -> str | None:
-    """The tested model's entity: its own meta, else that of the one staging model of the source it reads."""
+    """The tested model's entity: its own meta, else that of the source's staging models it reads
+    (the ephemeral ``stg_<s>__<e>``; a fact joins dimensions too), when they name exactly one."""
     meta = tested.get("meta") or {}
     if meta.get("entity_name"):
         return str(meta["entity_name"])
-    entities = {
-        str(parent_meta["entity_name"])
-        for parent in (tested.get("depends_on") or {}).get("nodes") or []
-        if (parent_meta := (nodes.get(parent) or {}).get("meta") or {}).get("source_name") == source
-        and parent_meta.get("entity_name")
-    }
+    parents = [nodes.get(p) or {} for p in (tested.get("depends_on") or {}).get("nodes") or []]
+    ours = [p for p in parents if (p.get("meta") or {}).get("source_name") == source]
+    staging = [p for p in ours if (p.get("config") or {}).get("materialized") == "ephemeral"]
+    entities = {str(p["meta"]["entity_name"]) for p in staging or ours if p["meta"].get("entity_name")}
     return entities.pop() if len(entities) == 1 else None
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from atlas.batches import batch_id
 from atlas.constants import SOURCES_DIR
 from atlas.dbt.manifest import check_cross_source_tests, resolve_slices, slices_dir, split_manifest
 from atlas.dbt.manifest import main as manifest_cli
@@ -445,11 +446,13 @@ def test_navigate_group_runs_in_a_dag(airflow_db, session_dirs, manifest, fresh_
         ).fetchall() == [(1, "navigate.fact_orders_p2026")]
         assert conn.execute("SELECT count(*) FROM navigate.dim_product WHERE is_current").fetchone() == (1,)
     recorded = recorded_dbt_tests(fresh_warehouse_dsn)
-    assert recorded[("navigate.fact_order_lines", "relationships", "order_id")][:4] == (
+    lines = batch_id("shop", "order_lines", RUN_INTERVAL)  # the fact's own entity, not dim_product's
+    assert recorded[("navigate.fact_order_lines", "relationships", "order_id")][:5] == (
         "consistency",
         "fail",
         "pass",
         0,
+        lines,
     )
     assert {outcome for _, _, outcome, *_ in recorded.values()} == {"pass"}
 
@@ -494,7 +497,6 @@ def test_dbt_test_outcomes_are_recorded_as_quality_checks(
 ):
     """Each dbt test of the build is stored with its dimension, failing rows, batch and run; the
     failing one lowers its table's validity score on the scorecard."""
-    from atlas.batches import batch_id
     from atlas.quality.scorecard import compute_scorecards
 
     fill_shop(fresh_warehouse_dsn, "lost")

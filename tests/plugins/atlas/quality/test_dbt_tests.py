@@ -23,12 +23,20 @@ FACT = {
     "schema": "navigate",
     "alias": "fact_orders",
     "meta": {},
-    "depends_on": {"nodes": ["model.atlas.stg_shop__orders", "snapshot.atlas.dim_customer"]},
+    "depends_on": {
+        "nodes": ["model.atlas.stg_shop__orders", "snapshot.atlas.dim_product", "snapshot.atlas.dim_customer"]
+    },
+}
+PRODUCTS = {
+    "name": "dim_product",
+    "schema": "navigate",
+    "meta": {"source_name": "shop", "entity_name": "products"},
 }
 STAGING = {
     "name": "stg_shop__orders",
     "schema": "navigate",
     "meta": {"source_name": "shop", "entity_name": "orders"},
+    "config": {"materialized": "ephemeral"},
 }
 CUSTOMERS = {
     "name": "dim_customer",
@@ -53,6 +61,7 @@ def manifest(**tests: dict[str, Any]) -> dict[str, Any]:
             "model.atlas.shop__orders": MODEL,
             "model.atlas.fact_orders": FACT,
             "model.atlas.stg_shop__orders": STAGING,
+            "snapshot.atlas.dim_product": PRODUCTS,
             "snapshot.atlas.dim_customer": CUSTOMERS,
             **{f"test.atlas.{name}": node for name, node in tests.items()},
         }
@@ -108,6 +117,7 @@ def test_severity_meta_dimension_and_skips() -> None:
 
 
 def test_a_fact_is_linked_to_the_entity_of_its_sources_staging_model() -> None:
+    """Not to the dimensions it joins (its own source's, or another source's)."""
     (outcome,) = outcomes_of_build(
         results(t=("pass", 0)), manifest(t=a_test("unique", "model.atlas.fact_orders", "order_id")), "shop"
     )
