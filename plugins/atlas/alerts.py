@@ -5,7 +5,9 @@ Every generated source DAG and the global DAGs get :func:`task_callbacks` in the
 retried triggers PagerDuty only, under the same dedup key (``atlas/<dag>/<task>/<interval start>``),
 so a retry storm is one incident; a task that succeeds after a failed try resolves that incident.
 Later stages (a quality gate, anomalies, undeclared PII) alert through
-``send_alert(alert, routes_for(config.alerts))``: the same routes as the task callbacks.
+``send_alert(alert, routes_for(config.alerts))``: the same routes as the task callbacks. A task
+that alerts its own failure raises :class:`AlertedFailure`, so the failure callback stays quiet:
+one failure, one alert.
 
 A route that cannot deliver (no connection, server down) is logged with the alert it was carrying
 and the other routes are still tried; :func:`send_alert` never raises, so an alert can never mask
@@ -27,6 +29,8 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
+
+from airflow.sdk.exceptions import AirflowFailException
 
 from atlas.config.alerts import AlertRoutes, default_routes
 
@@ -181,6 +185,13 @@ def _pagerduty_resolve(alert: Alert, routes: AlertRoutes) -> None:
 # -- task callbacks ---------------------------------------------------------------------------
 
 
+class AlertedFailure(AirflowFailException):
+    """A task failure the task has already alerted, with more to say than the failure callback (a
+    quality gate's failed checks and their metrics): the callback does not alert it a second time.
+    An ``AirflowFailException``: the data will not change by retrying, so it is not retried.
+    """
+
+
 def alert_from_context(context: Mapping[str, Any], summary: str, *, source: str | None = None) -> Alert:
     """An alert about the task instance of an Airflow callback or task ``context``."""
     ti = context.get("ti") or context.get("task_instance")
@@ -236,7 +247,9 @@ class TaskAlerts:
         what = f"source {self.source}" if self.source else "Atlas"
         ti = context.get("ti")
         where = f"{getattr(ti, 'dag_id', '?')}.{getattr(ti, 'task_id', '?')}"
-        if self.kind == "failure":
+        if self.kind == "failure" and isinstance(context.get("exception"), AlertedFailure):
+            log.info("%s failed and has sent its own alert: no second one", where)
+        elif self.kind == "failure":
             send_alert(
                 alert_from_context(context, f"{what}: task {where} failed", source=self.source), self.routes
             )

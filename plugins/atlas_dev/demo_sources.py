@@ -3,7 +3,10 @@
 - ``crm``: CSV files under ``include/sample_data/crm`` (the path ``include/sources/crm.yaml`` reads);
 - ``shop``: the PostgreSQL database ``atlas_shop_source`` on the warehouse's server, connection
   ``shop_source``;
-- ``support``: the support API on a free loopback port, connection ``support_api``.
+- ``support``: the support API on a free loopback port, connection ``support_api``. It serves
+  three days more (from :data:`SUPPORT_HISTORY_START`), which the demo runs first: the batch
+  history anomaly detection needs. On :data:`SUPPORT_BURST` the helpdesk opens ten times its
+  usual tickets, the row-count spike the detector flags.
 
 All three are generated deterministically (seed 7) for the demo's days, so regenerating them
 gives the same data and the demo stays idempotent.
@@ -24,6 +27,11 @@ from atlas_dev.embedded_pg import create_database, uri
 SAMPLE_START = dt.date(2025, 12, 31)
 SAMPLE_END = dt.date(2026, 1, 2)
 """The demo's days ``[start, end)``: one per demo interval."""
+SUPPORT_HISTORY_START = dt.date(2025, 12, 28)
+"""support's sample starts three days earlier: the history of ordinary batches that
+``include/sources/support.yaml`` (``quality.anomalies.min_history: 3``) asks for."""
+SUPPORT_BURST = dt.date(2026, 1, 1)
+"""The day the sample helpdesk opens ten times its usual tickets (the demo's anomaly)."""
 SHOP_DATABASE = "atlas_shop_source"
 CRM_DIR = INCLUDE_DIR / "sample_data" / "crm"
 
@@ -43,7 +51,8 @@ def sample_sources(admin_dsn: str, *, regenerate: bool = False) -> Iterator[None
     print(f"sample shop: database {SHOP_DATABASE} " + ", ".join(f"{t}={n}" for t, n in counts.items()))
     # the URI form that keeps a Unix-socket host (embedded server) in Airflow's host field
     os.environ["AIRFLOW_CONN_SHOP_SOURCE"] = uri(conninfo_to_dict(shop_dsn), host_in_authority=True)
-    with SupportApiServer(generate_tickets(SAMPLE_START, SAMPLE_END)) as api:
+    tickets = generate_tickets(SUPPORT_HISTORY_START, SAMPLE_END, burst=SUPPORT_BURST)
+    with SupportApiServer(tickets) as api:
         os.environ["AIRFLOW_CONN_SUPPORT_API"] = api.connection_uri()
         print(f"sample support: API at {api.url} ({len(api.tickets)} tickets)")
         yield

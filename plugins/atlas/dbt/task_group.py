@@ -10,7 +10,8 @@ The group runs in ``ExecutionMode.WATCHER``: the task ``dbt_producer_watcher`` r
 (``InvocationMode.DBT_RUNNER``: dbt is installed with Airflow), and each model, snapshot and test
 (``TestBehavior.AFTER_EACH``) is a sensor task that succeeds or fails as dbt reports its node, so
 the UI still shows every node while dbt starts once per source interval (docs/design.md has the
-figures). A failing test at severity error fails its task and so the DAG run. The build gets the
+figures). A failing test at severity error fails its task and so the DAG run; every test's outcome
+is also recorded in ``quality`` (:func:`record_tests_in_quality`). The build gets the
 run's data interval as the environment variables ``ATLAS_INTERVAL_START`` / ``ATLAS_INTERVAL_END``
 (:data:`INTERVAL_ENV`).
 
@@ -93,7 +94,20 @@ def build_navigate_group(
     if not slices.tags.get(tag):
         log.info("source %s: no dbt models or snapshots tagged %s, no navigate group", config.name, tag)
         return None
-    return render_navigate_group(tag, dag=dag, manifest=slices.path(tag), group_id=group_id)
+    group = render_navigate_group(tag, dag=dag, manifest=slices.path(tag), group_id=group_id)
+    record_tests_in_quality(group, config)
+    return group
+
+
+def record_tests_in_quality(group: DbtTaskGroup, config: SourceConfig) -> None:
+    """The build's test outcomes go to ``quality`` like the quality gate's checks.
+
+    Cosmos calls the producer's ``callback`` with the build's project folder after dbt ran, failed
+    tests included (:func:`atlas.quality.dbt_tests.record_build_tests`).
+    """
+    producer = next(task for task in group.iter_tasks() if isinstance(task, DbtProducerWatcherOperator))
+    producer.callback = "atlas.quality.dbt_tests.record_build_tests"
+    producer.callback_args = {"source": config.name, "warehouse_conn_id": WAREHOUSE_CONN_ID}
 
 
 def render_navigate_group(

@@ -1,9 +1,10 @@
 """QualityGateOperator: the interval's quality checks; a failed ``fail`` check stops the run.
 
 Thin: it loads the source YAML at run time and calls ``QualityHook.check_interval``, which runs
-and records every check. A failed ``fail`` check alerts the source's routes and fails the task
-without retries (the data will not change by retrying), so ``navigate`` does not run for the
-interval; ``warn`` outcomes are recorded, logged and alerted as warnings, and the run goes on.
+and records every check. A failed ``fail`` check alerts the source's routes once, with each
+failed check and its metric, and fails the task without retries (the data will not change by
+retrying; ``AlertedFailure``, so the failure callback does not alert it again), so ``navigate``
+does not run for the interval; ``warn`` outcomes are recorded, logged and alerted as warnings, and the run goes on.
 """
 
 from __future__ import annotations
@@ -69,10 +70,10 @@ class QualityGateOperator(_SourceQualityOperator):
         if found.failed or found.warned:
             self._alert(context, config, found)
         if found.failed:
-            from airflow.sdk.exceptions import AirflowFailException
+            from atlas.alerts import AlertedFailure
 
             names = ", ".join(r.name for r in found.failed)
-            raise AirflowFailException(
+            raise AlertedFailure(
                 f"quality gate of {config.name}: {len(found.failed)} fail check(s) failed ({names}); "
                 "navigate does not run for this interval; results in quality.check_results"
             )
@@ -176,9 +177,9 @@ class NavigateCheckOperator(_SourceQualityOperator):
                 context, f"{config.dag_id}: navigate differs from chart ({names})", source=config.name
             )
             send_alert(alert, routes_for(config.alerts))
-            from airflow.sdk.exceptions import AirflowFailException
+            from atlas.alerts import AlertedFailure
 
-            raise AirflowFailException(
+            raise AlertedFailure(
                 f"navigate of {config.name} differs from chart for this interval: {names}; "
                 "the interval is not published; results in quality.check_results"
             )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -61,7 +62,8 @@ def parse_scan_results(results: Mapping[str, Any]) -> list[CheckResult]:
 
 def _check_type(check: Mapping[str, Any]) -> str:
     definition = str(check.get("definition") or "")
-    first = definition.split("\n- ", 1)[-1].strip().split(":", 1)[0]
+    # the first check under its ``checks for`` header, however the file indents its list
+    first = re.split(r"\n\s*- ", definition, maxsplit=1)[-1].strip().split(":", 1)[0]
     return first.split("(", 1)[0].strip() or "soda"
 
 

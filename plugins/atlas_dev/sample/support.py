@@ -78,10 +78,24 @@ def _ticket(rng: random.Random, ticket_id: int, day: dt.date, customers: int) ->
     }
 
 
+BURST_FACTOR = 10
+"""How many times the usual new tickets a burst day opens (``generate_tickets(burst=day)``)."""
+
+
 def generate_tickets(
-    start: dt.date, end: dt.date, *, seed: int = 7, scale: float = 1.0, bad_rows: bool = True
+    start: dt.date,
+    end: dt.date,
+    *,
+    seed: int = 7,
+    scale: float = 1.0,
+    bad_rows: bool = True,
+    burst: dt.date | None = None,
 ) -> list[Ticket]:
-    """Every ticket's latest state after ``[start, end)``, ordered by ``(updated_at, ticket_id)``."""
+    """Every ticket's latest state after ``[start, end)``, ordered by ``(updated_at, ticket_id)``.
+
+    On the day ``burst`` (none by default) the helpdesk opens :data:`BURST_FACTOR` times the usual
+    new tickets, as after an outage: the demo's row-count anomaly.
+    """
     tickets: dict[int, dict[str, Any]] = {}
     bad: list[Ticket] = []
     customers = population(scale)
@@ -94,7 +108,8 @@ def generate_tickets(
                 ]
                 ticket["updated_at"] = people.iso(people.moment(rng, day))
         first_id = max(tickets, default=0) + 1
-        for ticket_id in range(first_id, first_id + max(1, int(TICKETS_PER_DAY * scale))):
+        opened = max(1, int(TICKETS_PER_DAY * scale)) * (BURST_FACTOR if day == burst else 1)
+        for ticket_id in range(first_id, first_id + opened):
             tickets[ticket_id] = _ticket(rng, ticket_id, day, customers)
         if bad_rows:
             invalid = _ticket(rng, BAD_ID_BASE + index, day, customers) | {"priority": "critical"}

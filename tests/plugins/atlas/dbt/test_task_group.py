@@ -16,6 +16,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from atlas.batches import batch_id
 from atlas.constants import SOURCES_DIR
 from atlas.dbt.manifest import check_cross_source_tests, resolve_slices, slices_dir, split_manifest
 from atlas.dbt.manifest import main as manifest_cli
@@ -444,6 +445,16 @@ def test_navigate_group_runs_in_a_dag(airflow_db, session_dirs, manifest, fresh_
             "SELECT order_id, tableoid::regclass::text FROM navigate.fact_orders"
         ).fetchall() == [(1, "navigate.fact_orders_p2026")]
         assert conn.execute("SELECT count(*) FROM navigate.dim_product WHERE is_current").fetchone() == (1,)
+    recorded = recorded_dbt_tests(fresh_warehouse_dsn)
+    lines = batch_id("shop", "order_lines", RUN_INTERVAL)  # the fact's own entity, not dim_product's
+    assert recorded[("navigate.fact_order_lines", "relationships", "order_id")][:5] == (
+        "consistency",
+        "fail",
+        "pass",
+        0,
+        lines,
+    )
+    assert {outcome for _, _, outcome, *_ in recorded.values()} == {"pass"}
 
 
 @pytest.mark.airflow
@@ -459,3 +470,77 @@ def test_a_failing_dbt_test_fails_the_group(airflow_db, session_dirs, manifest, 
     assert states["navigate.fact_orders.run"] == "upstream_failed"
     assert states["navigate.fact_order_lines.run"] == "upstream_failed"
     assert states["navigate.dim_product.test"] == "success"
+
+
+def recorded_dbt_tests(dsn: str) -> dict[tuple[str, str, str | None], tuple]:
+    """The dbt tests recorded in ``quality``: (table, type, column) -> (dimension, severity, outcome,
+    failing rows, batch, DAG, run)."""
+    with psycopg.connect(dsn) as conn:
+        rows = conn.execute(
+            "SELECT r.table_name, d.check_type, d.column_name, r.dimension_name, d.severity, r.outcome,"
+            " r.metric_value, r.batch_id, r.dag_id, r.run_id"
+            " FROM quality.check_results AS r JOIN quality.check_definitions AS d USING (check_id)"
+            " WHERE r.details ->> 'engine' = 'dbt'"
+        ).fetchall()
+    recorded: dict[tuple[str, str, str | None], tuple] = {}
+    for table, kind, column, *rest in rows:
+        assert (table, kind, column) not in recorded, (table, kind, column)
+        recorded[(table, kind, column)] = tuple(rest)
+    return recorded
+
+
+@pytest.mark.airflow
+@pytest.mark.dbt
+@pytest.mark.slow
+def test_dbt_test_outcomes_are_recorded_as_quality_checks(
+    airflow_db, session_dirs, manifest, fresh_warehouse_dsn
+):
+    """Each dbt test of the build is stored with its dimension, failing rows, batch and run; the
+    failing one lowers its table's validity score on the scorecard."""
+    from atlas.quality.scorecard import compute_scorecards
+
+    fill_shop(fresh_warehouse_dsn, "lost")
+    run, states = run_shop_dag(session_dirs, manifest, fresh_warehouse_dsn, "q11_dbt_outcomes")
+    assert states["navigate.shop__orders.test"] == "failed", states
+    recorded = recorded_dbt_tests(fresh_warehouse_dsn)
+    orders = batch_id("shop", "orders", RUN_INTERVAL)
+    products = batch_id("shop", "products", RUN_INTERVAL)
+    run_ids = ("q11_dbt_outcomes", run.run_id)
+    assert recorded[("navigate.shop__orders", "accepted_values", "status")] == (
+        "validity",
+        "fail",
+        "fail",
+        1,
+        orders,
+        *run_ids,
+    )
+    assert recorded[("navigate.shop__orders", "accepted_values", "currency")] == (
+        "validity",
+        "fail",
+        "pass",
+        0,
+        orders,
+        *run_ids,
+    )
+    assert recorded[("navigate.shop__orders", "not_null", "order_id")][:3] == ("completeness", "fail", "pass")
+    assert recorded[("navigate.shop__products", "unique", "product_id")][:5] == (
+        "uniqueness",
+        "fail",
+        "pass",
+        0,
+        products,
+    )
+    assert recorded[("navigate.dim_product", "scd2_versions", None)][:3] == ("consistency", "fail", "pass")
+    # the facts did not build (their orders failed a test): dbt skipped their tests, nothing measured
+    assert not any(table.startswith("navigate.fact_") for table, _, _ in recorded)
+
+    with psycopg.connect(fresh_warehouse_dsn) as conn:
+        today = conn.execute("SELECT (now() AT TIME ZONE 'UTC')::date").fetchone()[0]
+        cards = {card.table: card for card in compute_scorecards(conn, today)}
+    assert cards["navigate.shop__orders"].failed == 1
+    assert 0 < cards["navigate.shop__orders"].dimension_scores["validity"] < 100
+    assert cards["navigate.shop__products"].dimension_scores == {
+        "completeness": 100.0,
+        "uniqueness": 100.0,
+        "validity": 100.0,
+    }

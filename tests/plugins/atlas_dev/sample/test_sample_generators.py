@@ -6,6 +6,7 @@ import csv
 import datetime as dt
 import io
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -15,7 +16,7 @@ from atlas_dev.sample.bench import BENCH_COLUMNS, write_bench_csv
 from atlas_dev.sample.cli import main
 from atlas_dev.sample.crm import COLUMNS, MOVING_CUSTOMER_ID, customer_file, generate_crm
 from atlas_dev.sample.shop import build_shop
-from atlas_dev.sample.support import generate_tickets
+from atlas_dev.sample.support import BURST_FACTOR, TICKETS_PER_DAY, generate_tickets
 
 START, END = dt.date(2026, 1, 1), dt.date(2026, 1, 4)
 
@@ -111,6 +112,21 @@ def test_support_tickets_mention_people() -> None:
     assert sum("+" in b for b in bodies) > len(bodies) // 3
     assert sum(not isinstance(t.record, dict) for t in tickets) == 3
     assert all(isinstance(t.record, dict) for t in generate_tickets(START, END, bad_rows=False))
+
+
+def test_a_support_burst_day_opens_ten_times_the_tickets() -> None:
+    """The demo's anomaly: on the burst day ten times the usual tickets open; other days are unchanged."""
+    burst = START + dt.timedelta(days=1)
+
+    def opened(tickets: list[Any]) -> dict[str, int]:
+        days = [t.record["opened_at"][:10] for t in tickets if isinstance(t.record, dict)]
+        return {day: days.count(day) for day in sorted(set(days))}
+
+    usual = opened(generate_tickets(START, END, bad_rows=False))
+    assert set(usual.values()) == {TICKETS_PER_DAY}
+    assert opened(generate_tickets(START, END, bad_rows=False, burst=burst)) == usual | {
+        burst.isoformat(): BURST_FACTOR * TICKETS_PER_DAY
+    }
 
 
 def test_csv_bench_is_deterministic(tmp_path: Path) -> None:
