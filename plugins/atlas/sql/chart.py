@@ -50,8 +50,7 @@ from psycopg import sql
 
 from atlas.config import Column, ColumnType, Entity, Reference, SourceConfig
 from atlas.constants import Schema
-from atlas.dbt.rules import is_masked
-from atlas.dsr.targets import ERASED_TEXT
+from atlas.dsr.targets import ERASED_TEXT, holds_erased_text
 from atlas.sql import load_sql
 
 log = logging.getLogger(__name__)
@@ -299,7 +298,7 @@ def _normalised(raw: sql.Composable, *, trim: bool, empty_as_null: bool) -> sql.
 
 def _erased(col: Column, text: sql.Composable, params: _Params) -> sql.Composable:
     """``AND <text> <> '[erased]'`` for a personal column (see the module docstring), else nothing."""
-    if col.type is not ColumnType.TEXT or not is_masked(col):
+    if not holds_erased_text(col):
         return sql.SQL("")
     return sql.SQL(" AND {} <> {}").format(text, params.add(ERASED_TEXT, "text"))
 
