@@ -33,7 +33,10 @@ TOMBSTONED_COLUMN = "payload"
 def subject_key_hash(value: Any) -> str:
     """``compliance.subject_key_hash(payload ->> field)`` of a payload value, computed in Python."""
     value = jsonable(value)
-    text = value if isinstance(value, str) else orjson.dumps(value).decode()
+    return _text_hash(value if isinstance(value, str) else orjson.dumps(value).decode())
+
+
+def _text_hash(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -56,7 +59,10 @@ class LandingErasure:
         hashes = self.hashes[field]
         if subject_key_hash(value) in hashes:
             return True
-        return field in self.caseless and isinstance(value, str) and subject_key_hash(value.lower()) in hashes
+        if field not in self.caseless or not isinstance(value, str):
+            return False
+        lowered = value.lower()
+        return lowered != value and _text_hash(lowered) in hashes
 
     def erase(self, payload: dict[str, Any]) -> dict[str, Any]:
         """``payload`` as erasure leaves it if it is an erased subject's record, else unchanged."""
@@ -67,13 +73,21 @@ class LandingErasure:
             self.erased += 1
         return erased
 
-    def any_row_matches(self, header: Sequence[str], rows: Sequence[Sequence[Any]]) -> bool:
-        """Whether a CSV chunk holds a record :meth:`erase` would change (its field, last column of a name)."""
+    def any_row_matches(self, header: Sequence[str], rows: Sequence[Sequence[str]]) -> bool:
+        """Whether a CSV chunk (text values) may hold an erased subject's record (its field, last
+        column of a name); hashed column-wise, as this runs on every chunk of such an entity."""
         index = {name: i for i, name in enumerate(header)}
-        for field in self.hashes:
+        for field, hashes in self.hashes.items():
             i = index.get(field)
-            if i is not None and any(self.matches(field, row[i]) for row in rows):
+            if i is None:
+                continue
+            values = [row[i] for row in rows]
+            if not hashes.isdisjoint(map(_text_hash, values)):
                 return True
+            if field in self.caseless:
+                lowered = [low for v in values if (low := v.lower()) != v]
+                if not hashes.isdisjoint(map(_text_hash, lowered)):
+                    return True
         return False
 
 
