@@ -92,14 +92,17 @@ class LandingErasure:
 
 
 def load_landing_erasure(cur: psycopg.Cursor[Any], target: Target) -> LandingErasure | None:
-    """The target's tombstones (one query), or None when no subject of its fields was erased."""
+    """The target's tombstones (one query), or None when no subject of its fields was erased
+    (or it holds no personal data to erase)."""
+    if not target.personal:
+        return None
     caseless = {c.field for c in target.identifiers}
     fields = sorted({target.key.field, *caseless})
     rows = cur.execute(
         load_sql("compliance", "landing_tombstones"),
         {"table": TOMBSTONED_TABLE, "column": TOMBSTONED_COLUMN, "fields": fields},
     ).fetchall()
-    if not rows or not target.personal:
+    if not rows:
         return None
     hashes = {field: frozenset(found) for field, found in rows}
     return LandingErasure(target, hashes, frozenset(caseless & hashes.keys()))
