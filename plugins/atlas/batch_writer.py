@@ -12,6 +12,9 @@ Formats, fixed here so every reader agrees:
 * ``record_key``: the entity's key values as text joined with ``|``;
 * batch ``checksum``: the sum of the payload md5s read as 128-bit big-endian integers, modulo
   2**128, as 32 hex digits (order-independent, so a re-landed batch has the same checksum).
+
+With an ``erasure`` (:class:`atlas.dsr.landing.LandingErasure`), a record of an erased data subject
+is erased before it is rendered, so its payload and checksum are those erasure leaves.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ import uuid
 from binascii import hexlify
 from collections.abc import Sequence
 from operator import itemgetter, methodcaller
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from psycopg import Copy
@@ -35,6 +38,9 @@ from psycopg import Copy
 from atlas.connectors.base import Chunk, Reject
 from atlas.connectors.files.csv_reader import CsvChunk
 from atlas.jsonvalues import jsonable
+
+if TYPE_CHECKING:
+    from atlas.dsr.landing import LandingErasure
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +77,8 @@ class BatchResult:
     seconds: float
     notes: tuple[str, ...] = ()
     """Warnings of the extract (``Chunk.notes``), also kept in ``pipeline.batches.notes``."""
+    rows_erased: int = 0
+    """Records of erased data subjects landed erased (among those landed or quarantined)."""
 
     def as_xcom(self) -> dict[str, Any]:
         return {
@@ -80,6 +88,7 @@ class BatchResult:
             "rows_quarantined": self.rows_quarantined,
             "checksum": self.checksum,
             "notes": list(self.notes),
+            "rows_erased": self.rows_erased,
         }
 
 
@@ -158,6 +167,7 @@ class BatchWriter:
         interval_start: dt.datetime,
         key_columns: Sequence[str],
         log_every: int = LOG_EVERY_ROWS,
+        erasure: LandingErasure | None = None,
     ) -> None:
         if not key_columns:
             raise ValueError(f"{source}.{entity}: a batch needs at least one key column")
@@ -173,6 +183,8 @@ class BatchWriter:
         """Set by ``WarehouseHook.batch_writer()`` once the batch has committed."""
         self.notes: list[str] = []
         """The chunks' notes, each once, in order (at most ``MAX_NOTES``)."""
+        self.erasure = erasure
+        """Erases the records of erased data subjects (None: no subject of the entity was erased)."""
         self._copy: Copy | None = copy
         self._checksum = 0
         self._log_every = log_every
@@ -195,7 +207,7 @@ class BatchWriter:
             self.add_note(note)
         rejects: list[Reject] = list(chunk.rejects)
         buffer = None
-        if isinstance(chunk, CsvChunk) and not chunk.built:
+        if isinstance(chunk, CsvChunk) and not chunk.built and not self._erases(chunk):
             buffer = self._render_rows(chunk)
         if buffer is None:
             buffer = self._render(chunk.records, rejects)
@@ -219,6 +231,11 @@ class BatchWriter:
         elif len(self.notes) == MAX_NOTES:
             self.notes.append("more notes were logged than are kept here: see the task log")
         log.warning("%s.%s batch %s: %s", self.source, self.entity, self.batch_id, note)
+
+    @property
+    def rows_erased(self) -> int:
+        """Records landed erased because their data subject was erased (counted among those landed or quarantined)."""
+        return 0 if self.erasure is None else self.erasure.erased
 
     @property
     def checksum(self) -> str:
@@ -246,6 +263,10 @@ class BatchWriter:
 
     # -- internals --------------------------------------------------------------------------
 
+    def _erases(self, chunk: CsvChunk) -> bool:
+        """Whether a CSV chunk holds an erased subject's record (then it takes ``_render``, which erases)."""
+        return self.erasure is not None and self.erasure.any_row_matches(chunk.header, chunk.rows)
+
     def _render(self, records: list[tuple[dict[str, Any], str]], rejects: list[Reject]) -> bytes:
         """COPY text of the landable records; the others are appended to ``rejects``."""
         parts: list[bytes] = []
@@ -258,7 +279,10 @@ class BatchWriter:
         md5 = hashlib.md5
         total = self._checksum
         locations: dict[str | None, bytes] = {None: _NULL}
+        erase = None if self.erasure is None else self.erasure.erase
         for payload, location in records:
+            if erase is not None:
+                payload = erase(payload)  # the record as it is landed
             key: str | None
             if single is not None:
                 value = payload.get(single)

@@ -5,8 +5,8 @@
 the DAG ``atlas_data_subject_request`` does (``SubjectRequestHook.carry_out``): an access request
 by customer id (the export's sections printed) and an erasure by e-mail, then prints both request
 rows and their ``compliance.audit_log`` entries. Each demo run files new request ids. The demo
-warehouse keeps the erasure; the next demo run re-lands that customer from the sample files
-(the source still holds them), and the demo erases its subject again.
+warehouse keeps the erasure; the next demo run lands that customer, whom the sample files still
+hold, erased (``atlas.dsr.landing``), and the demo erases the next customer.
 """
 
 from __future__ import annotations

@@ -337,6 +337,50 @@ def test_the_next_pipeline_run_does_not_resurrect_the_subject(
     assert versions == (2, 2)
 
 
+def test_a_backfill_of_the_subjects_days_lands_them_erased(
+    warehouse: dict[str, Any], erasure: dict[str, Any]
+) -> None:
+    """Re-running the crm days that landed the subject (the source still holds them) lands them
+    erased: no layer holds their e-mail, name or phone again, no SCD2 version is added, counts stay."""
+    dsn, cid, s, latest = (
+        warehouse["dsn"],
+        warehouse["id"],
+        warehouse["subject"],
+        warehouse["subject"]["latest"],
+    )
+    before = _counts(dsn, cid)
+    assert [_run_source("atlas_crm", day) for day in DAYS[:2]] == ["success", "success"]
+    values = sorted({s["email"], latest["email"], s["phone"], latest["phone"], f"{s['first_name']},{s['last_name']}",
+                     f'"first_name":"{s["first_name"]}","last_name":"{s["last_name"]}"'} - {""})  # fmt: skip
+    assert _traces(dsn, values) == {}
+    after = _counts(dsn, cid)
+    assert after == before
+    assert after["batches"][0] == after["batches"][1]  # landed = promoted + rejected
+    with psycopg.connect(dsn) as conn:
+        versions = conn.execute(
+            "SELECT count(*), count(*) FILTER (WHERE first_name IS NULL AND email IS NULL) FROM navigate.dim_customer"
+            " WHERE customer_id = %s",
+            (cid,),
+        ).fetchone()
+        chart = conn.execute(
+            "SELECT first_name, email, phone FROM chart.crm__customers WHERE customer_id = %s", (cid,)
+        ).fetchone()
+        erased = conn.execute(
+            "SELECT (a.details->>'rows_erased')::int, b.notes FROM pipeline.batches b, LATERAL"
+            " (SELECT details FROM compliance.audit_log WHERE action = 'ingest.batch'"
+            "  AND details->>'batch_id' = b.batch_id::text ORDER BY audit_id DESC LIMIT 1) a"
+            " WHERE b.source_name = 'crm' AND b.entity_name = 'customers' ORDER BY b.interval_start"
+        ).fetchall()
+    assert versions == (2, 2)
+    assert chart == (ERASED_TEXT, ERASED_TEXT, ERASED_TEXT)
+    assert [n for n, _ in erased[:2]] == [1, 1]  # the two days re-run: one record of the subject each
+    assert all(
+        any("1 record(s) of erased data subjects landed erased" in note for note in notes)
+        for _, notes in erased[:2]
+    )
+    assert not any(n for n, _ in erased[2:])  # later days: landed before the erasure, or without the subject
+
+
 def test_a_request_id_reused_for_another_request_is_refused(
     warehouse: dict[str, Any], erasure: dict[str, Any]
 ) -> None:

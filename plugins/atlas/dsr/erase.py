@@ -261,7 +261,9 @@ def write_tombstones(
                 rows.add(("explore.raw_data", "payload", sel.target.key.field, value))
             for ident in sel.target.identifiers:
                 for value in subject.identifiers:
-                    rows.add(("explore.raw_data", "payload", ident.field, value))
+                    # Lower-cased too: landing compares identifiers without case (atlas.dsr.landing).
+                    for form in {value, value.lower()}:
+                        rows.add(("explore.raw_data", "payload", ident.field, form))
         elif sel.layer == "navigate" and sel.personal:
             # Only tables holding personal data: a restore deletes tombstoned rows, and a fact
             # without personal data (fact_orders) must keep counting the subject's orders.

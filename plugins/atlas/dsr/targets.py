@@ -8,6 +8,7 @@ personal value on erasure is fixed here too (:func:`erased_value`).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -17,6 +18,8 @@ from atlas.dbt.rules import dimension_name, has_history, hashed_columns, is_mask
 ERASED_TEXT = "[erased]"
 """What an erased text value becomes in explore and chart: a constant, so nothing of the value
 survives and a required column stays non-null (navigate's not-null tests keep passing)."""
+ERASED_PATTERN = f"^{re.escape(ERASED_TEXT)}$"
+"""A regular expression matching exactly :data:`ERASED_TEXT` (PostgreSQL's and Python's)."""
 
 
 @dataclass(frozen=True)
@@ -64,6 +67,12 @@ class Target:
     def hashed(self) -> list[str]:
         """The columns of the snapshot's change hash (as the generated staging model computes it)."""
         return hashed_columns(self.entity)
+
+
+def holds_erased_text(column: Column) -> bool:
+    """Whether erasure writes :data:`ERASED_TEXT` into ``column`` (a personal text column): its
+    text rules (promotion's and the quality checks' ``pattern`` and ``allowed_values``) accept it."""
+    return column.type is ColumnType.TEXT and is_masked(column)
 
 
 def erased_value(column: Column) -> str | None:

@@ -1,8 +1,9 @@
 """``WarehouseHook``: the one way Python code writes the Atlas warehouse.
 
 Landing a batch is one transaction (docs/design.md, "Batches"): lock the batch, delete its rows
-from ``explore.raw_data`` (pruned to its partition) and ``explore.quarantine``, COPY the new
-records, COPY the rejects, upsert ``pipeline.batches``, commit. Any
+from ``explore.raw_data`` (pruned to its partition) and ``explore.quarantine``, read the erasure
+tombstones of an entity with a data subject (``atlas.dsr.landing``), COPY the new records (an
+erased subject's erased), COPY the rejects, upsert ``pipeline.batches``, commit. Any
 exception rolls it all back, so the previous landing of the interval stays whole.
 """
 
@@ -16,7 +17,7 @@ import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 import psycopg
@@ -35,6 +36,10 @@ from atlas.hooks import psycopg_connection
 from atlas.hooks.locks import advisory_xact_lock
 from atlas.partitions import partition_grain
 from atlas.sql import load_sql
+
+if TYPE_CHECKING:
+    from atlas.dsr.landing import LandingErasure
+    from atlas.dsr.targets import Target
 
 log = logging.getLogger(__name__)
 
@@ -67,10 +72,12 @@ class WarehouseHook(PostgresHook):
         dag_id: str | None = None,
         run_id: str | None = None,
         log_every: int = LOG_EVERY_ROWS,
+        subject: Target | None = None,
     ) -> Iterator[BatchWriter]:
         """Land one batch in one transaction; ``writer.result`` is set when the block commits.
 
-        ``with hook.batch_writer(...) as w: w.write(chunk); ...``
+        ``with hook.batch_writer(...) as w: w.write(chunk); ...``. ``subject``: the entity holds
+        data subjects' records; those of erased subjects are landed erased.
         """
         bid = batch_id(source, entity, interval)
         params: dict[str, Any] = {"batch_id": bid, "interval_start": interval.start}
@@ -89,8 +96,16 @@ class WarehouseHook(PostgresHook):
                     interval.end,
                     replaced,
                 )
-                with _copy_batch(cur, source, entity, bid, interval, key_columns, log_every) as writer:
+                erasure = _landing_erasure(cur, subject)
+                with _copy_batch(
+                    cur, source, entity, bid, interval, key_columns, log_every, erasure
+                ) as writer:
                     yield writer
+                if writer.rows_erased:
+                    writer.add_note(
+                        f"{writer.rows_erased} record(s) of erased data subjects landed erased "
+                        "(compliance.erasure_tombstones)"
+                    )
                 self._finish_batch(cur, writer, interval, started_at, dag_id, run_id)
                 record_action(
                     cur,
@@ -107,6 +122,7 @@ class WarehouseHook(PostgresHook):
                         "interval_end": interval.end.isoformat(),
                         "rows_read": writer.rows_read,
                         "rows_quarantined": writer.rows_quarantined,
+                        "rows_erased": writer.rows_erased,
                     },
                 )
             conn.commit()
@@ -127,6 +143,7 @@ class WarehouseHook(PostgresHook):
             checksum=writer.checksum,
             seconds=writer.elapsed(),
             notes=tuple(writer.notes),
+            rows_erased=writer.rows_erased,
         )
         writer.log_progress()
 
@@ -169,8 +186,9 @@ class WarehouseHook(PostgresHook):
         chunks: Iterable[Chunk],
         dag_id: str | None = None,
         run_id: str | None = None,
+        subject: Target | None = None,
     ) -> BatchResult:
-        """Land every chunk as one batch."""
+        """Land every chunk as one batch (``subject``: see :meth:`batch_writer`)."""
         with self.batch_writer(
             source=source,
             entity=entity,
@@ -178,6 +196,7 @@ class WarehouseHook(PostgresHook):
             key_columns=key_columns,
             dag_id=dag_id,
             run_id=run_id,
+            subject=subject,
         ) as writer:
             for chunk in chunks:
                 writer.write(chunk)
@@ -298,6 +317,7 @@ def _copy_batch(
     interval: Interval,
     key_columns: Sequence[str],
     log_every: int,
+    erasure: LandingErasure | None = None,
 ) -> Iterator[BatchWriter]:
     """COPY what the block writes into ``explore.raw_data``, then its rejects into the quarantine."""
     # The queued writer sends from a worker thread, so rendering the next chunk overlaps with
@@ -311,6 +331,7 @@ def _copy_batch(
             interval_start=interval.start,
             key_columns=key_columns,
             log_every=log_every,
+            erasure=erasure,
         )
         yield writer  # the caller discards the writer's spool whatever happens
         writer.close_copy()
@@ -322,6 +343,24 @@ def _copy_batch(
     if writer.rows_quarantined:
         with cur.copy(load_sql("explore", "copy_quarantine")) as copy:
             writer.copy_rejects(copy)
+
+
+def _landing_erasure(cur: psycopg.Cursor, subject: Target | None) -> LandingErasure | None:
+    """The erased subjects of the entity's tombstones (one query; none without a ``subject``)."""
+    if subject is None:
+        return None
+    from atlas.dsr.landing import load_landing_erasure
+
+    erasure = load_landing_erasure(cur, subject)
+    if erasure is not None:
+        log.info(
+            "%s.%s: %s erased data subject value(s) of %s are landed erased",
+            subject.source,
+            subject.entity.name,
+            sum(map(len, erasure.hashes.values())),
+            ", ".join(sorted(erasure.hashes)),
+        )
+    return erasure
 
 
 def _clear_batch(cur: psycopg.Cursor, params: dict[str, Any]) -> int:

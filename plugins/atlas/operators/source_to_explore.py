@@ -17,9 +17,11 @@ log = logging.getLogger(__name__)
 
 class SourceToExploreOperator(SourceEntityOperator):
     """Land one (source, entity, data interval) batch in ``explore.raw_data``, replacing any earlier
-    landing of the same interval, and sync the source's row in ``explore.source_systems``.
+    landing of the same interval, and sync the source's row in ``explore.source_systems``. An
+    entity with a ``subject`` lands the records of erased data subjects erased (``atlas.dsr.landing``).
 
-    Returns ``{"batch_id", "rows_read", "rows_landed", "rows_quarantined", "checksum"}`` as XCom.
+    Returns ``{"batch_id", "rows_read", "rows_landed", "rows_quarantined", "checksum", "notes",
+    "rows_erased"}`` as XCom.
 
     :param source_path: the source YAML (relative paths are relative to the project root).
     :param entity: the entity of that source to land.
@@ -42,6 +44,11 @@ class SourceToExploreOperator(SourceEntityOperator):
         entity = config.entity(self.entity)
         interval = Interval.from_context(context)
         connector = self.get_connector(config)
+        subject = None
+        if entity.subject is not None:
+            from atlas.dsr.targets import Target
+
+            subject = Target(config, entity)
         log.info(
             "landing %s.%s for [%s, %s) with the %s connector",
             config.name,
@@ -58,17 +65,19 @@ class SourceToExploreOperator(SourceEntityOperator):
             chunks=connector.extract(entity, interval),
             dag_id=context["ti"].dag_id,
             run_id=context["run_id"],
+            subject=subject,
         )
         self.hook.sync_source_system(config)
         self._landed = (config, entity, result)
         log.info(
-            "%s.%s batch %s: read %s, landed %s, quarantined %s in %.1fs",
+            "%s.%s batch %s: read %s, landed %s, quarantined %s (%s of erased data subjects landed erased) in %.1fs",
             config.name,
             entity.name,
             result.batch_id,
             result.rows_read,
             result.rows_landed,
             result.rows_quarantined,
+            result.rows_erased,
             result.seconds,
         )
         return result.as_xcom()

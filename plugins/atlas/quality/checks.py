@@ -20,6 +20,9 @@ check name                        dimension     default  what fails it
 ``<e>.reconcile.chart``           accuracy      fail     a landed row neither in the chart table nor quarantined
 ================================  ============  =======  ==========================================
 
+``pattern`` and ``allowed_values`` of a personal text column also accept ``[erased]``
+(:func:`atlas.dsr.targets.holds_erased_text`), as promotion does: an erased subject's row passes.
+
 The ``reconcile`` checks are SQL Atlas runs itself (``include/sql/quality/reconcile_*.sql``);
 the others are SodaCL (``atlas.quality.sodacl``). ``quality.severity`` in the YAML overrides the
 severity of any check by name.
@@ -36,6 +39,7 @@ from typing import Any
 from atlas.config.quality import QualityConfig, Severity
 from atlas.config.source import Entity, SourceConfig
 from atlas.constants import Schema
+from atlas.dsr.targets import ERASED_PATTERN, ERASED_TEXT, holds_erased_text
 from atlas.sql.chart import chart_table_name
 
 
@@ -168,10 +172,10 @@ def _entity_checks(
             out.append((f"{e}.missing.{column.name}", CheckKind.MISSING, column.name, {}))
     out.append((f"{e}.duplicate", CheckKind.DUPLICATE, None, {"columns": list(entity.key)}))
     for column in entity.columns:
+        erased = holds_erased_text(column)
         if column.pattern is not None:
-            out.append(
-                (f"{e}.pattern.{column.name}", CheckKind.PATTERN, column.name, {"pattern": column.pattern})
-            )
+            pattern = f"{ERASED_PATTERN}|{column.pattern}" if erased else column.pattern
+            out.append((f"{e}.pattern.{column.name}", CheckKind.PATTERN, column.name, {"pattern": pattern}))
         if column.min is not None or column.max is not None:
             bounds = {"min": _bound(column.min), "max": _bound(column.max)}
             out.append((f"{e}.range.{column.name}", CheckKind.RANGE, column.name, bounds))
@@ -181,7 +185,7 @@ def _entity_checks(
                     f"{e}.allowed_values.{column.name}",
                     CheckKind.ALLOWED_VALUES,
                     column.name,
-                    {"values": list(column.allowed_values)},
+                    {"values": [*column.allowed_values, *([ERASED_TEXT] if erased else [])]},
                 )
             )
     out.append((f"{e}.freshness", CheckKind.FRESHNESS, "_promoted_at", {"hours": quality.freshness_hours}))

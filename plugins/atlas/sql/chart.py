@@ -31,6 +31,10 @@ stripped whatever ``trim`` says, as PostgreSQL's own casts ignore them (the ``pi
 casts expect trimmed input), so ``' 12 '`` is 12; ``trim`` then only decides what the text rules
 (``pattern``, ``allowed_values``) see. A NULL reference column is no reference (SQL foreign-key
 semantics).
+
+The text rules (``pattern``, ``allowed_values``) pass a personal column (one navigate masks)
+holding :data:`~atlas.dsr.targets.ERASED_TEXT`: an erased data subject's record, landed erased
+(``atlas.dsr.landing``), is promoted as erasure left its chart row, not quarantined.
 """
 
 from __future__ import annotations
@@ -46,6 +50,7 @@ from psycopg import sql
 
 from atlas.config import Column, ColumnType, Entity, Reference, SourceConfig
 from atlas.constants import Schema
+from atlas.dsr.targets import ERASED_TEXT, holds_erased_text
 from atlas.sql import load_sql
 
 log = logging.getLogger(__name__)
@@ -291,6 +296,13 @@ def _normalised(raw: sql.Composable, *, trim: bool, empty_as_null: bool) -> sql.
     return raw
 
 
+def _erased(col: Column, text: sql.Composable, params: _Params) -> sql.Composable:
+    """``AND <text> <> '[erased]'`` for a personal column (see the module docstring), else nothing."""
+    if not holds_erased_text(col):
+        return sql.SQL("")
+    return sql.SQL(" AND {} <> {}").format(text, params.add(ERASED_TEXT, "text"))
+
+
 def _column_rules(col: Column, is_key: bool, params: _Params) -> list[sql.Composable]:
     """One ``CASE WHEN <failed> THEN '<rule>' END`` per rule declared on the column."""
     text, value = sql.SQL("t.{}").format(_text(col.name)), sql.SQL("t.{}").format(sql.Identifier(col.name))
@@ -304,9 +316,13 @@ def _column_rules(col: Column, is_key: bool, params: _Params) -> list[sql.Compos
                 f"type:{col.name}({col.type.value})",
             )
         )
+    erased = _erased(col, text, params)
     if col.pattern is not None:
         checks.append(
-            (sql.SQL("{} !~ {}").format(text, params.add(col.pattern, "text")), f"pattern:{col.name}")
+            (
+                sql.SQL("{} !~ {}{}").format(text, params.add(col.pattern, "text"), erased),
+                f"pattern:{col.name}",
+            )
         )
     if col.min is not None or col.max is not None:
         bound_type = _BOUND_TYPES[col.type]
@@ -319,7 +335,9 @@ def _column_rules(col: Column, is_key: bool, params: _Params) -> list[sql.Compos
     if col.allowed_values is not None:
         checks.append(
             (
-                sql.SQL("{} <> ALL({})").format(text, params.add(list(col.allowed_values), "text[]")),
+                sql.SQL("{} <> ALL({}){}").format(
+                    text, params.add(list(col.allowed_values), "text[]"), erased
+                ),
                 f"allowed_values:{col.name}",
             )
         )

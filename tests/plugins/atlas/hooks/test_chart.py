@@ -17,6 +17,7 @@ from atlas.batches import Interval, batch_id
 from atlas.config import Column, ColumnType, SourceConfig, load_source
 from atlas.connectors.base import Chunk
 from atlas.constants import SOURCES_DIR
+from atlas.dsr.targets import ERASED_TEXT
 from atlas.exceptions import PromotionError
 from atlas.hooks.chart import ChartHook
 from atlas.hooks.warehouse import WarehouseHook
@@ -121,6 +122,20 @@ def test_row_violating_a_rule_is_quarantined_with_that_rule(
     [(payload, raw_id)] = fetch(fresh_warehouse_dsn, "SELECT payload, raw_id FROM chart.quarantine")
     assert payload == customer(2, **overrides)
     assert raw_id is not None
+
+
+def test_an_erased_personal_value_passes_the_text_rules_but_not_elsewhere(fresh_warehouse_dsn: str) -> None:
+    """[erased] in personal columns with a pattern (email, phone) is promoted as erasure leaves it;
+    in a column that is not personal (country, allowed_values) it is still quarantined."""
+    erased = customer(2, email=ERASED_TEXT, phone=ERASED_TEXT, first_name=ERASED_TEXT)
+    batch = land(fresh_warehouse_dsn, "crm", "customers", DAY1, [erased, customer(3, country=ERASED_TEXT)])
+    result = ChartHook().promote(CRM, "customers", DAY1)
+
+    assert (result.rows_promoted, result.rows_rejected) == (1, 1)
+    assert quarantined_rules(fresh_warehouse_dsn, batch) == [["allowed_values:country"]]
+    assert fetch(fresh_warehouse_dsn, "SELECT customer_id, email, phone FROM chart.crm__customers") == [
+        (2, ERASED_TEXT, ERASED_TEXT)
+    ]
 
 
 def test_every_failed_rule_of_a_row_is_listed(fresh_warehouse_dsn: str) -> None:

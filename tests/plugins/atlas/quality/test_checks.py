@@ -10,6 +10,7 @@ import yaml
 
 from atlas.config import load_source, parse_source
 from atlas.constants import SOURCES_DIR
+from atlas.dsr.targets import ERASED_PATTERN, ERASED_TEXT
 from atlas.exceptions import QualityError, SourceConfigError
 from atlas.quality.checks import CheckKind, Dimension, generate_checks
 from atlas.quality.sodacl import hand_written_files, render_sodacl
@@ -52,6 +53,19 @@ def test_every_rule_of_the_yaml_becomes_a_check_with_its_dimension_and_default_s
     assert checks["orders.range.order_date"].params == {"min": "2000-01-01", "max": None}
     assert "orders.pattern.status" not in checks
     assert {c.dimension for c in checks.values()} == set(Dimension)
+
+
+def test_text_rules_of_personal_columns_accept_the_erased_text() -> None:
+    """crm's e-mail and phone patterns also accept [erased] (an erased subject's row); country and sku do not."""
+    crm = load_source(SOURCES_DIR / "crm.yaml")
+    checks, customers = _by_name(crm), crm.entity("customers")
+    for column in ("email", "phone"):
+        pattern = customers.column(column).pattern
+        assert checks[f"customers.pattern.{column}"].params == {"pattern": f"{ERASED_PATTERN}|{pattern}"}
+    assert ERASED_TEXT not in checks["customers.allowed_values.country"].params["values"]
+    assert (
+        _by_name()["products.pattern.sku"].params["pattern"] == SHOP.entity("products").column("sku").pattern
+    )
 
 
 def test_row_count_only_for_entities_that_landed_rows() -> None:
