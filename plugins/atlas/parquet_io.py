@@ -1,10 +1,13 @@
 """A PostgreSQL table to a Parquet file and back, streamed with bounded memory.
 
-Export: ``COPY (SELECT …) TO STDOUT (FORMAT csv)`` streams PostgreSQL's own text form of every
-value (TimeZone UTC, ISO dates, shortest exact floats) into Arrow's streaming CSV reader, which
-parses it in C++ into record batches of the declared Arrow types; batches are buffered up to
-:data:`ROW_GROUP_ROWS` rows (or :data:`ROW_GROUP_BYTES`) and written as one row group with
-``pyarrow.parquet.ParquetWriter``. At most one row group is in memory, whatever the table's size.
+Export: the ADBC PostgreSQL driver runs ``SELECT …`` (every column that has no native Arrow type
+cast to its text in PostgreSQL, with TimeZone UTC and ISO dates) as ``COPY … TO STDOUT (FORMAT
+binary)`` and decodes it in C++ into Arrow record batches of the declared types; batches are
+buffered up to :data:`ROW_GROUP_ROWS` rows (or :data:`ROW_GROUP_BYTES`) and written as one row
+group with ``pyarrow.parquet.ParquetWriter``. At most one row group is in memory, whatever the
+table's size. (It replaced psycopg's COPY in CSV parsed by Arrow's CSV reader: psycopg hands
+over one row per call and Arrow parsed every value's text again, 2.5x the client CPU at 1M rows,
+bench/bench_archive.py.)
 
 Load: ``ParquetFile.iter_batches`` reads the file a batch at a time; each batch is rendered as CSV
 by Arrow's own writer and streamed into ``COPY … FROM STDIN (FORMAT csv)``, so PostgreSQL parses
@@ -20,10 +23,8 @@ integers, floats, booleans, dates and timestamps natively (``timestamptz`` as UT
 (``uuid``, ``text``, arrays, ``bytea`` …) as PostgreSQL's text form. The PostgreSQL type of every
 column is kept in the file's schema metadata (``atlas.pg_types``).
 
-No library does this round trip here: the ADBC PostgreSQL driver (which streams Arrow from COPY)
-is not installed, and pandas/pyarrow have no PostgreSQL reader; the code below only glues
-psycopg's COPY, Arrow's CSV reader and writer and ``ParquetWriter`` together (:class:`_CopyStream`
-is the one adapter: psycopg's COPY chunks as the file object Arrow reads).
+No library does the whole round trip: the code below only glues the ADBC driver (export),
+Arrow's CSV writer and psycopg's COPY (load) and ``ParquetWriter`` together.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ import io
 import json
 import logging
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -49,8 +51,8 @@ log = logging.getLogger(__name__)
 
 READ_ROWS = 5_000
 """Rows per batch read back from Parquet."""
-CSV_BLOCK_BYTES = 1024 * 1024
-"""Bytes of COPY output Arrow parses at a time (one record batch each)."""
+ADBC_BATCH_BYTES = 4 * 1024 * 1024
+"""The size of the record batches the export reads (a hint to the ADBC driver)."""
 ROW_GROUP_ROWS = 65_536
 """Rows per Parquet row group: large enough for readers' column scans (DuckDB's own groups are
 122,880 rows), small enough that one group in memory keeps the process under ~300 MB."""
@@ -94,55 +96,57 @@ def table_columns(conn: psycopg.Connection[Any], table: str) -> list[PgColumn]:
     return [PgColumn(*row) for row in rows]
 
 
-def _copy_out(table: str, columns: Sequence[PgColumn]) -> sql.Composed:
+def _select(table: str, columns: Sequence[PgColumn]) -> sql.Composed:
+    """The export's query: native columns as they are, every other one as PostgreSQL's text."""
     schema, name = table.split(".", 1)
-    return sql.SQL("COPY (SELECT {} FROM {}) TO STDOUT (FORMAT csv)").format(
-        sql.SQL(", ").join(sql.Identifier(c.name) for c in columns), sql.Identifier(schema, name)
-    )
-
-
-class _CopyStream(io.RawIOBase):
-    """The chunks of a psycopg ``COPY … TO STDOUT`` as a readable binary file."""
-
-    def __init__(self, chunks: Iterator[memoryview | bytes]) -> None:
-        self._chunks = chunks
-        self._pending = memoryview(b"")
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        # Fills the whole buffer: COPY sends one message per row, and a call per row costs more.
-        view = memoryview(buffer).cast("B")
-        filled = 0
-        while filled < len(view):
-            if not self._pending:
-                chunk = next(self._chunks, None)
-                if chunk is None:
-                    break
-                self._pending = memoryview(chunk)
-            size = min(len(view) - filled, len(self._pending))
-            view[filled : filled + size] = self._pending[:size]
-            self._pending = self._pending[size:]
-            filled += size
-        return filled
-
-
-def _csv_reader(stream: io.BufferedIOBase, schema: pa.Schema) -> pa_csv.CSVStreamingReader:
-    """Arrow's streaming reader of COPY's CSV: unquoted empty is NULL, ``""`` an empty string."""
-    return pa_csv.open_csv(
-        stream,
-        read_options=pa_csv.ReadOptions(column_names=schema.names, block_size=CSV_BLOCK_BYTES),
-        parse_options=pa_csv.ParseOptions(newlines_in_values=True),
-        convert_options=pa_csv.ConvertOptions(
-            column_types={f.name: f.type for f in schema},
-            null_values=[""],
-            true_values=["t"],
-            false_values=["f"],
-            strings_can_be_null=True,
-            quoted_strings_can_be_null=False,
+    return sql.SQL("SELECT {} FROM {}").format(
+        sql.SQL(", ").join(
+            sql.Identifier(c.name)
+            if c.typname in _NATIVE
+            else sql.SQL("{}::text AS {}").format(sql.Identifier(c.name), sql.Identifier(c.name))
+            for c in columns
         ),
+        sql.Identifier(schema, name),
     )
+
+
+def _conninfo(conn: psycopg.Connection[Any]) -> str:
+    """The libpq parameters ``conn`` was opened with (its password too), for a second connection."""
+    params = {o.keyword.decode(): o.val.decode() for o in conn.pgconn.info if o.val}
+    return psycopg.conninfo.make_conninfo(**params)
+
+
+@contextmanager
+def _arrow_batches(
+    conn: psycopg.Connection[Any], table: str, columns: Sequence[PgColumn], schema: pa.Schema
+) -> Iterator[Iterator[pa.RecordBatch]]:
+    """The rows of ``table`` as Arrow record batches of ``schema``, read in ``conn``'s snapshot.
+
+    The ADBC PostgreSQL driver runs the query as ``COPY (…) TO STDOUT (FORMAT binary)`` and
+    decodes it into Arrow batches in C++, a batch (~:data:`ADBC_BATCH_BYTES`) at a time. It has a
+    connection of its own, which imports ``conn``'s snapshot (``pg_export_snapshot``): it sees
+    exactly the rows ``conn`` sees, under its locks and isolation.
+    """
+    import adbc_driver_postgresql.dbapi as adbc  # type: ignore[import-untyped]
+
+    exported = conn.execute("SELECT pg_export_snapshot()").fetchone()
+    assert exported is not None
+    snapshot = sql.Literal(exported[0]).as_string(conn)
+    with adbc.connect(_conninfo(conn), autocommit=True) as reader, reader.cursor() as cur:
+        cur.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        cur.execute(f"SET TRANSACTION SNAPSHOT {snapshot}")
+        cur.execute(load_sql("archive", "text_settings"))  # the text forms of the columns cast to text
+        cur.adbc_statement.set_options(**{"adbc.postgresql.batch_size_hint_bytes": str(ADBC_BATCH_BYTES)})
+        cur.execute(_select(table, columns).as_string(conn))
+        batches = cur.fetch_record_batch()
+        yield (_conform(batch, schema) for batch in batches)
+        cur.execute("COMMIT")
+
+
+def _conform(batch: pa.RecordBatch, schema: pa.Schema) -> pa.RecordBatch:
+    """``batch`` as a batch of ``schema`` (the driver's field metadata dropped; its types are
+    the schema's, which :func:`arrow_type` chose from the same PostgreSQL types)."""
+    return pa.RecordBatch.from_arrays(batch.columns, schema=schema)
 
 
 def arrow_schema(table: str, columns: Sequence[PgColumn]) -> pa.Schema:
@@ -218,8 +222,8 @@ _WRITE_OPTIONS = pa_csv.WriteOptions(include_header=False, quoting_style="needed
 def export_parquet(conn: psycopg.Connection[Any], table: str, path: Path) -> Digest:
     """Write every row of ``table`` to the Parquet file ``path``; return their count and digest.
 
-    Runs in the caller's transaction: the caller decides what the rows are consistent with (a
-    lock, a snapshot).
+    Reads in the snapshot of the caller's transaction (:func:`_arrow_batches`): the caller
+    decides what the rows are consistent with (a lock, a snapshot).
     """
     columns = table_columns(conn, table)
     schema = arrow_schema(table, columns)
@@ -234,19 +238,14 @@ def export_parquet(conn: psycopg.Connection[Any], table: str, path: Path) -> Dig
                 writer.write_table(pa.Table.from_batches(pending, schema), row_group_size=pending_rows)
             pending, pending_rows, pending_bytes = [], 0, 0
 
-        with conn.cursor() as cur:
-            # PostgreSQL's text forms Arrow parses exactly: UTC offsets, ISO dates, shortest floats.
-            cur.execute(load_sql("archive", "text_settings"))
-            with cur.copy(_copy_out(table, columns)) as copy:
-                stream = io.BufferedReader(_CopyStream(iter(copy)), buffer_size=CSV_BLOCK_BYTES)
-                batches = _csv_reader(stream, schema) if stream.peek(1) else ()  # Arrow refuses empty input
-                for batch in batches:
-                    digest.render(batch)
-                    pending.append(batch)
-                    pending_rows += batch.num_rows
-                    pending_bytes += batch.nbytes
-                    if pending_rows >= ROW_GROUP_ROWS or pending_bytes >= ROW_GROUP_BYTES:
-                        flush()
+        with _arrow_batches(conn, table, columns, schema) as batches:
+            for batch in batches:
+                digest.render(batch)
+                pending.append(batch)
+                pending_rows += batch.num_rows
+                pending_bytes += batch.nbytes
+                if pending_rows >= ROW_GROUP_ROWS or pending_bytes >= ROW_GROUP_BYTES:
+                    flush()
         flush()
     log.info("exported %s rows of %s to %s (%s bytes)", digest.rows, table, path, path.stat().st_size)
     return digest.result()

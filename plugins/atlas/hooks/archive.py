@@ -6,9 +6,10 @@ and retention"):
 1. take the advisory lock ``archive:<partition>`` (two archivers never work on one partition;
    the second finds it gone and does nothing) and ``LOCK TABLE … IN SHARE MODE`` (no row can be
    written to it from here on, so what is exported is what is dropped);
-2. export it to a local Parquet file (:mod:`atlas.parquet_io`, bounded memory), its rows
-   digested on the way; meanwhile a second connection computes the partition's
-   ``archive.relation_checksum`` (kept in the manifest; a restore checks it);
+2. export it to a local Parquet file (:mod:`atlas.parquet_io`, bounded memory; the ADBC driver
+   reads it in this transaction's snapshot), its rows digested on the way; meanwhile, through
+   steps 2 to 4, a second connection computes the partition's ``archive.relation_checksum``
+   (kept in the manifest; a restore checks it);
 3. upload it through ``S3Hook`` to ``<schema>/<table>/<partition>.parquet`` (boto3's managed,
    multipart transfer);
 4. verify: download the object and digest its rows the same way: the digest must equal the
@@ -218,13 +219,15 @@ class ArchiveHook(WarehouseHook):
         """
         exported = workdir / "export.parquet"
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="atlas-checksum") as pool:
+            # the checksum runs through the export, the upload and the read-back: it is first
+            # needed after them
             aside = pool.submit(self._checksum_elsewhere, relation) if checksum_aside else None
             digest = parquet_io.export_parquet(conn, relation, exported)
+            size = exported.stat().st_size
+            self._upload(exported, bucket, key)
+            exported.unlink()
+            found = self._verify(bucket, key, workdir)
             rows, checksum = aside.result() if aside else table_checksum(conn, relation)
-        size = exported.stat().st_size
-        self._upload(exported, bucket, key)
-        exported.unlink()
-        found = self._verify(bucket, key, workdir)
         if found != digest or digest.rows != rows:
             raise ArchiveError(
                 f"verification of s3://{bucket}/{key} failed: {relation} has {rows} rows, the export "

@@ -165,6 +165,10 @@ def test_round_trip_archive_drop_restore_gives_identical_rows(
         ("archive.partition", "fact_types_p2015"),
         ("partition.drop", "fact_types_p2015"),
     ]
+    with psycopg.connect(fresh_warehouse_dsn) as conn:  # the manifest's times in the order of the steps
+        assert conn.execute(
+            "SELECT created_at <= verified_at AND verified_at <= partition_dropped_at FROM archive.snapshots"
+        ).fetchone() == (True,)
     # The object is plain Parquet any reader opens: typed columns, UTC timestamps.
     body = hook.s3.get_key(result.object_key, s3_bucket).get()["Body"].read()
     table = pq.read_table(io.BytesIO(body))
