@@ -98,3 +98,7 @@ class QualityGateFailed(AtlasError):
 
 class ArchiveError(AtlasError):
     """Archiving, snapshotting or restoring a table failed; the partition is left where it was."""
+
+
+class PseudonymKeyMissing(AtlasError):
+    """The Airflow connection holding the key of navigate's pseudonyms is missing or has no password."""

@@ -64,7 +64,8 @@ class Column(Model):
     """Presidio entity type this column holds (``EMAIL_ADDRESS``, ``PHONE_NUMBER``, ``PERSON``,
     ``LOCATION``, ``DATE_TIME``, ``POSTAL_CODE`` …): with the classification it says how the
     generated staging model masks it in ``navigate`` (``compliance.mask(value, <pii>,
-    <classification>)``, sql/V018): a ``confidential`` ``DATE_TIME`` shows its decade, a
+    <classification>)``, sql/V018 and V023): a ``confidential`` identifier (``IBAN_CODE``,
+    ``CREDIT_CARD``, ``IDENTIFIER`` …) shows its keyed pseudonym, a ``DATE_TIME`` its decade, a
     ``POSTAL_CODE`` its first two characters, other entities ``***``."""
     classification: Classification = Classification.INTERNAL
     """Classification level of the column; ``pii`` and ``free_text`` columns default to

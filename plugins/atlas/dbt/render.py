@@ -36,6 +36,7 @@ from atlas.dbt.rules import (
     SNAPSHOT_META,
     change_time,
     check_names,
+    detection_masked,
     dimension_name,
     has_history,
     hashed_columns,
@@ -77,7 +78,7 @@ def render_source(config: SourceConfig, origin: str) -> dict[str, str]:
 def staging_sql(config: SourceConfig, entity: Entity) -> str:
     """The ephemeral staging model: chart columns (personal ones masked), lineage, the change hash."""
     n = names(config, entity)
-    columns = [_mask(c) if is_masked(c) else quoted(c.name) for c in entity.columns]
+    columns = [_staged(config, entity, c) for c in entity.columns]
     columns += [quoted(c) for c in LINEAGE_COLUMNS]
     if has_history(entity):
         hashed = ", ".join(_jinja_string(quoted(c)) for c in hashed_columns(entity))
@@ -127,6 +128,19 @@ def snapshot_sql(config: SourceConfig, entity: Entity) -> str:
         "where {{ interval_filter('_interval_start') }}\n\n"
         "{% endsnapshot %}\n"
     )
+
+
+def _staged(config: SourceConfig, entity: Entity, column: Column) -> str:
+    """A column of the staging model: masked by its classification, by the scan's detections, or as is."""
+    if is_masked(column):
+        return _mask(column)
+    chart_table = detection_masked(config, entity, column)
+    if chart_table:
+        arguments = ", ".join(
+            _jinja_string(a) for a in (quoted(column.name), chart_table, column.name, column.type.pg_type)
+        )
+        return f"{{{{ mask_if_detected({arguments}) }}}} as {quoted(column.name)}"
+    return quoted(column.name)
 
 
 def _mask(column: Column) -> str:
