@@ -186,7 +186,8 @@ AS $$
             WHEN 'postal_area' THEN 'generalised to the first two characters: 10115 -> 10***'
             WHEN 'network' THEN 'generalised to the /16 network: 203.0.113.42 -> 203.0.0.0'
             ELSE CASE WHEN upper(entity) = 'FREE_TEXT'
-                      THEN 'redacted: *** (free text, until the PII stage can anonymise it)'
+                      THEN 'anonymised: the personal data the PII stage finds replaced with <ENTITY> '
+                           '(chart.anonymised_text, V024); *** before it has run'
                       ELSE 'redacted: ***' END
         END
     END

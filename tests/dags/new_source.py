@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 import yaml
 
@@ -27,6 +28,24 @@ from tests.fixtures.environment import SessionDirs
 from tests.fixtures.postgres import PgServer
 from tests.fixtures.warehouse import WAREHOUSE_CONN_ENV, WarehouseTemplate, clone_warehouse
 from tests.include.atlas_dbt.project import generated_project
+
+
+def files_source(name: str, data_dir: Path, entities: list[dict[str, Any]]) -> dict[str, Any]:
+    """The YAML (as a mapping) of a daily CSV source ``name`` reading ``data_dir``, with ``entities``."""
+    return {
+        "name": name,
+        "owner": f"{name}-team",
+        "schedule": "@daily",
+        "start_date": "2026-01-01",
+        "connector": {"type": "files", "format": "csv", "location": str(data_dir), "select": "path"},
+        "entities": entities,
+    }
+
+
+def rows(dsn: str, statement: str) -> list[tuple[Any, ...]]:
+    """What ``statement`` returns in the warehouse ``dsn`` (as its owner)."""
+    with psycopg.connect(dsn) as conn:
+        return conn.execute(statement).fetchall()
 
 
 @dataclass

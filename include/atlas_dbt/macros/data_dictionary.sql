@@ -36,15 +36,10 @@ values
             {%- endfor -%}
             {%- set doc = doc.found -%}
             {%- set meta = doc.get('config', {}).get('meta') or {} -%}
-            {%- set classification = meta.get('classification', 'internal') -%}
-            {%- set pii = meta.get('pii') -%}
-            {%- set masked_as = meta.get('masked_as') -%}
-            {%- if meta.get('masked_if_detected_in') -%}
-                {%- set found = undeclared_pii_entity(meta['masked_if_detected_in'], column.name) -%}
-                {%- if found is not none -%}
-                    {%- set classification, pii, masked_as = 'confidential', found, found -%}
-                {%- endif -%}
-            {%- endif -%}
+            {%- set policy = column_policy(meta, column.name) -%}
+            {%- set classification = policy['classification'] -%}
+            {%- set pii = policy['pii'] -%}
+            {%- set masked_as = policy['masked_as'] -%}
             {%- do names.append(column.name) %}
     ({{ atlas_sql_literal(schema) }}, {{ atlas_sql_literal(table) }}, {{ atlas_sql_literal(column.name) }},
      {{ atlas_sql_literal(classification) }}, {{ atlas_sql_literal(pii) }},

@@ -13,6 +13,20 @@
 
 
 {#-
+  A confidential free-text column (a ticket's subject or body): the text the pii stage anonymised
+  with presidio-anonymizer, each entity found replaced with <ENTITY_TYPE> (atlas.pii.anonymize,
+  chart.anonymised_text, migration V024), found by the chart row's `_raw_id`; `***` (what
+  compliance.mask shows of FREE_TEXT) for a row the stage has not anonymised; NULL where chart
+  holds NULL (an empty field the promotion stored as NULL).
+-#}
+{% macro anonymised_free_text(column, name) -%}
+    case when {{ column }} is not null then coalesce(
+        (select a.anonymised from chart.anonymised_text as a where a.raw_id = "_raw_id" and a.column_name = {{ atlas_sql_literal(name) }}),
+        compliance.mask(({{ column }})::text, 'FREE_TEXT', 'confidential')) end
+{%- endmacro %}
+
+
+{#-
   A column the YAML declares no personal data in, under `pii.on_undeclared: mask_and_alert`
   (atlas.dbt.rules.detection_masked): masked as confidential by the entity the PII scan found in it
   once any scan of chart.<table> has found undeclared personal data there, else passed on. Decided

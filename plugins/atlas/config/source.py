@@ -73,10 +73,10 @@ class Column(Model):
     columns are withheld in ``navigate`` (always NULL)."""
     free_text: bool = False
     """The column holds free text (a ticket's subject or body, a note) that may name or describe
-    people anywhere in it. ``navigate`` shows it fully redacted (``***``, or NULL when
-    ``restricted`` / ``special_category``) whatever its ``pii`` hint, until the PII stage can
-    anonymise the text itself; a ``public`` or ``internal`` classification is raised to
-    ``confidential``."""
+    people anywhere in it. ``navigate`` shows it anonymised by the PII stage (each entity found
+    replaced with ``<ENTITY>``, :mod:`atlas.pii.anonymize`; ``***`` before the stage ran), or NULL
+    when ``restricted`` / ``special_category``, whatever its ``pii`` hint; a ``public`` or
+    ``internal`` classification is raised to ``confidential``."""
     description: str = ""
     """Shown in the DAG's docs and in the generated dbt sources."""
     trim: bool | None = None

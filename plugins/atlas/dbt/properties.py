@@ -34,6 +34,7 @@ from atlas.dbt.rules import (
     sql_literal,
     surrogate_key,
 )
+from atlas.sql.chart import payload_text
 
 
 def sources_properties(config: SourceConfig) -> dict[str, Any]:
@@ -171,8 +172,11 @@ def _snapshot_docs(config: SourceConfig, entity: Entity) -> list[dict[str, Any]]
     for column in entity.columns:
         if column.name == change_time(entity):
             continue
-        docs.append({"name": column.name, **_column_docs(config, entity, column)})
-    docs.append(_system_column("_batch_id", LINEAGE_COLUMNS["_batch_id"]))
+        entry = _column_docs(config, entity, column)
+        # what re-masking the history reads (macros/masking_policy.sql): the raw value and its type
+        entry["config"]["meta"].update(raw_text=payload_text(entity, column), data_type=column.type.pg_type)
+        docs.append({"name": column.name, **entry})
+    docs += [_system_column(name, LINEAGE_COLUMNS[name]) for name in ("_raw_id", "_batch_id")]
     docs += [_system_column(name, text) for name, text in snapshot_columns(config, entity).items()]
     return docs
 

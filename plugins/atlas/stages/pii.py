@@ -39,7 +39,8 @@ def describe(config: SourceConfig) -> str:
     return (
         f"`scan_pii_<entity>` ({len(config.entities)}): Presidio classifies each text and date column from "
         f"up to {policy.sample_size} records of the batch into `compliance.pii_detections` and the "
-        f"data-asset inventory; undeclared personal data: {policy.on_undeclared}"
+        f"data-asset inventory, and anonymises confidential free text (`<ENTITY>` placeholders) into "
+        f"`chart.anonymised_text`; undeclared personal data: {policy.on_undeclared}"
     )
 
 
