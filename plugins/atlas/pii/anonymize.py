@@ -71,7 +71,7 @@ def anonymise_batch(
         records = [
             (source, entity, column, batch, raw_id, start, text)
             for (raw_id, start, _), text in zip(rows, texts, strict=True)
-            if text is not None
+            if text  # nothing to show for a missing or empty value: the staging model keeps chart's
         ]
         with cur.copy(
             "COPY chart.anonymised_text (source_name, entity_name, column_name, batch_id, raw_id,"
