@@ -31,7 +31,7 @@ RUNTIME_REPOSITORIES = ("astrocrpublic.azurecr.io/runtime", "air.astronomer.io/r
 """Where Astro Runtime images for Airflow 3 are published."""
 RUNTIME_TAG = re.compile(r"^(?P<airflow>\d+\.\d+)-(?P<patch>\d+)(?:-python-(?P<python>\d+\.\d+))?$")
 """``<Airflow major.minor>-<Runtime patch>[-python-<X.Y>]``, e.g. ``3.3-2-python-3.11``."""
-CONNECTION_IDS = {"atlas_warehouse", "atlas_s3"}
+CONNECTION_IDS = {"atlas_warehouse", "atlas_s3", "atlas_pseudonym_key"}
 _DEFAULTED_VAR = re.compile(r"\$\{(?P<name>[A-Z0-9_]+):?-(?P<default>[^}]*)\}")
 _INTERPOLATION = re.compile(r"(?<!\$)\$\{(?P<name>[A-Za-z0-9_]+)(?P<op>:?[-?+])?(?P<arg>[^}]*)\}")
 """Any compose ``${NAME}``, ``${NAME:-default}``, ``${NAME:?message}``… (``$${`` is a literal)."""
@@ -310,8 +310,8 @@ def test_compose_connections_point_at_the_compose_services():
 
 
 def test_connection_ids_are_the_agreed_ones():
-    """Compose and airflow_settings.yaml define exactly atlas_warehouse and atlas_s3."""
-    from atlas.constants import S3_CONN_ID, WAREHOUSE_CONN_ID
+    """Compose and airflow_settings.yaml define exactly atlas_warehouse, atlas_s3 and atlas_pseudonym_key."""
+    from atlas.constants import PSEUDONYM_KEY_CONN_ID, S3_CONN_ID, WAREHOUSE_CONN_ID
 
     compose_ids = {
         key.removeprefix("AIRFLOW_CONN_").lower()
@@ -319,7 +319,7 @@ def test_connection_ids_are_the_agreed_ones():
         for key in (service.get("environment") or {})
         if key.startswith("AIRFLOW_CONN_")
     }
-    assert {WAREHOUSE_CONN_ID, S3_CONN_ID} == CONNECTION_IDS
+    assert {WAREHOUSE_CONN_ID, S3_CONN_ID, PSEUDONYM_KEY_CONN_ID} == CONNECTION_IDS
     assert compose_ids == CONNECTION_IDS
 
 

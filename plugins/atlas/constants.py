@@ -11,6 +11,8 @@ WAREHOUSE_CONN_ID = "atlas_warehouse"
 """Airflow connection of the warehouse (``AIRFLOW_CONN_ATLAS_WAREHOUSE``)."""
 S3_CONN_ID = "atlas_s3"
 """Airflow connection of object storage: an ``aws`` connection, ``endpoint_url`` for MinIO."""
+PSEUDONYM_KEY_CONN_ID = "atlas_pseudonym_key"
+"""Airflow connection whose password is the key of navigate's keyed pseudonyms (sql/V023)."""
 
 ROOT = Path(os.environ.get("ATLAS_ROOT") or Path(__file__).resolve().parents[2])
 """The repository (the Astro project) root."""

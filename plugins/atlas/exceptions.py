@@ -102,3 +102,7 @@ class ArchiveError(AtlasError):
 
 class SubjectRequestError(AtlasError):
     """A data-subject request is malformed, conflicts with an earlier one of its id, or failed."""
+
+
+class PseudonymKeyMissing(AtlasError):
+    """The Airflow connection holding the key of navigate's pseudonyms is missing or has no password."""

@@ -27,6 +27,7 @@ from pathlib import Path
 import psycopg
 
 from atlas.constants import ROOT, SOURCES_DIR, WAREHOUSE_CONN_ID
+from atlas_dev.env import PSEUDONYM_KEY_ENV, local_pseudonym_key
 
 DEMO_DIR = ROOT / ".demo"
 LINEAGE_FILE = DEMO_DIR / "openlineage.jsonl"
@@ -96,6 +97,8 @@ def demo_environment() -> None:
     # dag.test() runs only DAGs a DAG bundle holds: the repository's dags/ builds the source DAGs.
     os.environ.setdefault("AIRFLOW__CORE__DAGS_FOLDER", str(ROOT / "dags"))
     os.environ.setdefault("AIRFLOW__OPENLINEAGE__NAMESPACE", "atlas-demo")
+    if not os.environ.get(PSEUDONYM_KEY_ENV):  # the key of navigate's pseudonyms, kept with the warehouse
+        os.environ[PSEUDONYM_KEY_ENV] = local_pseudonym_key(DEMO_DIR)
     os.environ.setdefault(
         "AIRFLOW__OPENLINEAGE__TRANSPORT",
         json.dumps({"type": "file", "log_file_path": str(LINEAGE_FILE), "append": True}),

@@ -95,6 +95,14 @@ SELECT 'chart (raw)', first_name, email, phone, birth_date::text FROM chart.crm_
 UNION ALL
 SELECT 'navigate (masked)', first_name, email, phone, birth_date::text FROM navigate.crm__customers WHERE customer_id = 1
 """
+_TICKET_RAW_AND_ANONYMISED = """
+SELECT * FROM (
+    SELECT 'chart (raw)', ticket_id, left(body, 70) FROM chart.support__tickets WHERE body ~ '@' ORDER BY ticket_id LIMIT 1
+) AS raw
+UNION ALL
+SELECT 'navigate (anonymised)', n.ticket_id, left(n.body, 70) FROM navigate.support__tickets AS n
+WHERE n.ticket_id = (SELECT min(ticket_id) FROM chart.support__tickets WHERE body ~ '@')
+"""
 
 
 def _table(title: str, headers: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
@@ -204,6 +212,12 @@ def print_report(dsn: str) -> None:
                 "customer 1: its raw chart row next to what navigate shows (masked by classification)",
                 ["layer", "first_name", "email", "phone", "birth_date"],
                 conn.execute(_RAW_AND_MASKED).fetchall(),
+            )
+        if _exists(conn, "navigate.support__tickets"):
+            _table(
+                "a support ticket's free-text body in chart and in navigate (anonymised by the PII stage)",
+                ["layer", "ticket_id", "body"],
+                conn.execute(_TICKET_RAW_AND_ANONYMISED).fetchall(),
             )
         if _exists(conn, "navigate.dim_customer"):
             _table(

@@ -44,6 +44,7 @@ NAMES = (
     "MINIO_ROOT_USER",
     "MINIO_ROOT_PASSWORD",
     "MARQUEZ_DB_PASSWORD",
+    "ATLAS_PSEUDONYM_KEY_CONNECTION",
 )
 """Every variable docker-compose.yaml requires, in the order ``.env`` lists them."""
 _HEADER = """\
@@ -74,6 +75,8 @@ def generate() -> dict[str, str]:
         "AIRFLOW_FERNET_KEY": fernet_key(),
         "AIRFLOW_JWT_SECRET": secrets.token_urlsafe(64),
         "MINIO_ROOT_USER": MINIO_ROOT_USER,
+        # the connection atlas_pseudonym_key: its password keys navigate's pseudonyms (sql/V023)
+        "ATLAS_PSEUDONYM_KEY_CONNECTION": f"generic://:{password(48)}@",
     }
     values.update({name: password() for name in NAMES if name.endswith("_PASSWORD")})
     return {name: values[name] for name in NAMES}

@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from atlas.constants import ROOT, WAREHOUSE_CONN_ID
+from atlas_dev.env import PSEUDONYM_KEY_ENV, local_pseudonym_key
 
 STACK_DIR_ENV = "ATLAS_STACK_DIR"
 """Where the stack keeps its state (default ``.stack`` in the repository)."""
@@ -558,6 +559,7 @@ def _services(folder: Path, logs: Path, record: Callable[[Started], None]) -> di
     s3 = _spawn("s3", [moto, "-H", "127.0.0.1", "-p", str(s3_port)], env, logs)
     record(s3)
     endpoint = f"http://127.0.0.1:{s3_port}"
+    env[PSEUDONYM_KEY_ENV] = local_pseudonym_key(folder)
     env["AIRFLOW_CONN_ATLAS_S3"] = json.dumps(
         {
             "conn_type": "aws",

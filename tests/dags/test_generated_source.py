@@ -11,22 +11,17 @@ source by hand.
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import psycopg
 import pytest
-import yaml
 
-from atlas.constants import SOURCES_DIR
-from atlas.dbt.project import DBT_PROJECT_DIR_ENV
-from tests.fixtures.airflow_db import write_and_load_dag
+from tests.dags.new_source import new_source
 from tests.fixtures.environment import SessionDirs
 from tests.fixtures.postgres import PgServer
-from tests.fixtures.warehouse import WAREHOUSE_CONN_ENV, WarehouseTemplate, clone_warehouse
-from tests.include.atlas_dbt.project import generated_project
+from tests.fixtures.warehouse import WarehouseTemplate
 
 pytestmark = [pytest.mark.postgres, pytest.mark.airflow, pytest.mark.dbt, pytest.mark.slow]
 
@@ -95,46 +90,15 @@ def library_run(
     """Generate, parse and run the library DAG for DAY; yield the run's task states and the warehouse."""
     root = tmp_path_factory.mktemp("library")
     stamp = f"{DAY:%Y%m%d}"
-    for entity, text in (("members", MEMBERS_CSV), ("loans", LOANS_CSV)):
-        (root / "data" / entity).mkdir(parents=True)
-        (root / "data" / entity / f"{stamp}.csv").write_text(text)
-    # the sources folder: the repository's (the hand-written facts read their models) plus library.yaml
-    shutil.copytree(SOURCES_DIR, root / "sources")
-    source_path = root / "sources" / "library.yaml"
-    source_path.write_text(yaml.safe_dump(library_source(root / "data"), sort_keys=False))
-    manifest = generated_project(root / "atlas_dbt", root / "sources")
-
-    warehouse_name, dsn = clone_warehouse(pg_server, warehouse_template)
-    dag_file = session_dirs.test_dags / f"{DAG_ID}.py"
-    try:
-        with pytest.MonkeyPatch.context() as patch:
-            patch.setenv(WAREHOUSE_CONN_ENV, pg_server.airflow_uri(warehouse_name))
-            patch.setenv("ATLAS_SOURCES_DIR", str(root / "sources"))
-            patch.setenv(DBT_PROJECT_DIR_ENV, str(manifest.parents[1]))
-            dag = write_and_load_dag(
-                session_dirs.test_dags,
-                DAG_ID,
-                f"""
-                from pathlib import Path
-
-                from atlas.config import load_source
-                from atlas.factory.builder import build_dag
-
-                path = Path({str(source_path)!r})
-                dag = build_dag(load_source(path), path)
-                """,
-            )
-            run = dag.test(
-                logical_date=dt.datetime.combine(DAY + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
-            )
-            yield {
-                "dsn": dsn,
-                "state": str(run.state),
-                "states": {ti.task_id: str(ti.state) for ti in run.get_task_instances()},
-            }
-    finally:
-        dag_file.unlink(missing_ok=True)
-        pg_server.drop_database(warehouse_name)
+    with new_source(
+        root,
+        library_source(root / "data"),
+        {f"members/{stamp}.csv": MEMBERS_CSV, f"loans/{stamp}.csv": LOANS_CSV},
+        pg_server=pg_server,
+        warehouse_template=warehouse_template,
+        session_dirs=session_dirs,
+    ) as source:
+        yield source.run(DAY)
 
 
 def rows(dsn: str, statement: str) -> list[tuple[Any, ...]]:

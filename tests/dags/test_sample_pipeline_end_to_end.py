@@ -441,3 +441,43 @@ def test_the_navigate_check_passed_and_catches_a_lost_row_and_a_changed_sum(pipe
     assert recorded[0] > 0
     assert recorded[1] == 0
     assert failed == {"orders.navigate.keys": 1, "order_lines.navigate.sum.quantity": 1}
+
+
+PERSONAL_COLUMNS = ("email", "phone", "first_name", "last_name", "street", "birth_date")
+"""The crm sample's raw personal values an analyst must never read: contact data, names, streets, birth dates."""
+
+
+def test_the_analyst_logged_in_as_itself_sees_no_raw_personal_value(
+    pipeline: dict[str, Any], pg_server: PgServer
+) -> None:
+    """A login of atlas_read reads every navigate table and view it may read (all of them) and finds none of
+    chart's e-mails, phone numbers, first and last names, streets or birth dates, nor any e-mail-shaped
+    value; a login of atlas_admin reads those raw values in chart."""
+    columns = ", ".join(f"{c}::text" for c in PERSONAL_COLUMNS)
+    with psycopg.connect(pipeline["dsn"]) as conn:
+        personal = {
+            value
+            for row in conn.execute(f"SELECT {columns} FROM chart.crm__customers")
+            for value in row
+            if value
+        }
+    assert len(personal) > 3_000, "the sample has its customers' personal values in chart"
+    with login_as(pg_server, pipeline["dsn"], "atlas_read") as analyst, psycopg.connect(analyst) as conn:
+        relations = conn.execute(
+            "SELECT c.oid::regclass::text, has_table_privilege(c.oid, 'SELECT') FROM pg_class AS c "
+            "WHERE c.relnamespace = 'navigate'::regnamespace AND c.relkind IN ('r', 'p', 'v', 'm') "
+            "AND NOT c.relispartition ORDER BY 1"
+        ).fetchall()
+        assert {"navigate.dim_customer", "navigate.crm__customers", "navigate.data_dictionary"} <= {
+            r for r, _ in relations
+        }
+        assert [r for r, readable in relations if not readable] == [], "atlas_read reads all of navigate"
+        for relation, _ in relations:
+            values = {
+                str(v) for row in conn.execute(f"SELECT * FROM {relation}") for v in row if v is not None
+            }
+            assert not values & personal, f"{relation} shows raw personal data"
+            assert not [v for v in values if "@" in v], f"{relation} shows an e-mail address"
+    with login_as(pg_server, pipeline["dsn"], "atlas_admin") as admin, psycopg.connect(admin) as conn:
+        raw = {v for row in conn.execute(f"SELECT {columns} FROM chart.crm__customers") for v in row if v}
+    assert raw == personal

@@ -9,7 +9,9 @@
   column the YAML dropped leaves the inventory in the same commit. A hand-written model (a fact)
   takes the meta of a column of the same name from the nodes it selects from (the generated
   staging models); a column no node describes is registered as internal and unmasked, with no
-  description.
+  description. A column navigate masks because a PII scan found undeclared personal data in it
+  (meta `masked_if_detected_in`, macro mask_if_detected) is registered as confidential, with the
+  entity found.
 -#}
 {% macro register_columns(relation) -%}
     {%- if execute -%}
@@ -34,13 +36,16 @@ values
             {%- endfor -%}
             {%- set doc = doc.found -%}
             {%- set meta = doc.get('config', {}).get('meta') or {} -%}
-            {%- set classification = meta.get('classification', 'internal') -%}
+            {%- set policy = column_policy(meta, column.name) -%}
+            {%- set classification = policy['classification'] -%}
+            {%- set pii = policy['pii'] -%}
+            {%- set masked_as = policy['masked_as'] -%}
             {%- do names.append(column.name) %}
     ({{ atlas_sql_literal(schema) }}, {{ atlas_sql_literal(table) }}, {{ atlas_sql_literal(column.name) }},
-     {{ atlas_sql_literal(classification) }}, {{ atlas_sql_literal(meta.get('pii')) }},
+     {{ atlas_sql_literal(classification) }}, {{ atlas_sql_literal(pii) }},
      {{ atlas_sql_literal(about.get('source_name')) }}, {{ atlas_sql_literal(about.get('entity_name')) }},
      {{ atlas_sql_literal(about.get('owner')) }}, {{ atlas_sql_literal(doc.get('description') or none) }},
-     compliance.masking({{ atlas_sql_literal(meta.get('masked_as')) }}, {{ atlas_sql_literal(classification) }})){{ "," if not loop.last }}
+     compliance.masking({{ atlas_sql_literal(masked_as) }}, {{ atlas_sql_literal(classification) }})){{ "," if not loop.last }}
         {%- endfor %}
 on conflict (schema_name, table_name, column_name) do update
    set classification = excluded.classification, pii_entity = excluded.pii_entity,

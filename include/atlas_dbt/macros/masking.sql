@@ -13,6 +13,56 @@
 
 
 {#-
+  A confidential free-text column (a ticket's subject or body): the text the pii stage anonymised
+  with presidio-anonymizer, each entity found replaced with <ENTITY_TYPE> (atlas.pii.anonymize,
+  chart.anonymised_text, migration V024), found by the chart row's `_raw_id`; `***` (what
+  compliance.mask shows of FREE_TEXT) for a row the stage has not anonymised; NULL where chart
+  holds NULL (an empty field the promotion stored as NULL).
+-#}
+{% macro anonymised_free_text(column, name) -%}
+    case when {{ column }} is not null then coalesce(
+        (select a.anonymised from chart.anonymised_text as a where a.raw_id = "_raw_id" and a.column_name = {{ atlas_sql_literal(name) }}),
+        compliance.mask(({{ column }})::text, 'FREE_TEXT', 'confidential')) end
+{%- endmacro %}
+
+
+{#-
+  A column the YAML declares no personal data in, under `pii.on_undeclared: mask_and_alert`
+  (atlas.dbt.rules.detection_masked): masked as confidential by the entity the PII scan found in it
+  once any scan of chart.<table> has found undeclared personal data there, else passed on. Decided
+  when the model runs (the detections are read at execution, not at parse time), so the first dbt
+  run after the detection masks it, every row of the current state included. A text column gets
+  compliance.mask (so an identifier its keyed pseudonym); a column of another type (a date) is
+  withheld as NULL of its type, since a mask is text and a snapshot column keeps its type.
+-#}
+{% macro mask_if_detected(column, table, name, data_type) -%}
+    {%- set entity = undeclared_pii_entity(table, name) -%}
+    {%- if entity is none -%}
+    {{ column }}
+    {%- elif data_type == 'text' -%}
+    compliance.mask(({{ column }})::text, {{ atlas_sql_literal(entity) }}, 'confidential')
+    {%- else -%}
+    null::{{ data_type }}
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#- The entity of the undeclared personal data the scans found in chart.<table>.<name> (the one found
+    in most values), or none: compliance.pii_detections, read at execution only. -#}
+{% macro undeclared_pii_entity(table, name) -%}
+    {%- if not execute -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set found = run_query(
+        "select presidio_entity from compliance.pii_detections"
+        ~ " where schema_name = 'chart' and table_name = " ~ atlas_sql_literal(table)
+        ~ " and column_name = " ~ atlas_sql_literal(name) ~ " and not declared"
+        ~ " order by rows_matched desc, detected_at desc, presidio_entity limit 1") -%}
+    {{ return(found.columns[0].values()[0] if found | length > 0 else none) }}
+{%- endmacro %}
+
+
+{#-
   Keyed hash (HMAC-SHA256, `pipeline.keyed_hash`, migration V017) of the business attributes,
   computed on the UNMASKED values so that a change hidden by the mask (a new street, a new first
   name) still creates a new SCD2 version. Keyed, because an unkeyed digest of the attributes lets

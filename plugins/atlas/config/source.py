@@ -65,7 +65,8 @@ class Column(Model):
     """Presidio entity type this column holds (``EMAIL_ADDRESS``, ``PHONE_NUMBER``, ``PERSON``,
     ``LOCATION``, ``DATE_TIME``, ``POSTAL_CODE`` …): with the classification it says how the
     generated staging model masks it in ``navigate`` (``compliance.mask(value, <pii>,
-    <classification>)``, sql/V018): a ``confidential`` ``DATE_TIME`` shows its decade, a
+    <classification>)``, sql/V018 and V023): a ``confidential`` identifier (``IBAN_CODE``,
+    ``CREDIT_CARD``, ``IDENTIFIER`` …) shows its keyed pseudonym, a ``DATE_TIME`` its decade, a
     ``POSTAL_CODE`` its first two characters, other entities ``***``."""
     classification: Classification = Classification.INTERNAL
     """Classification level of the column; ``pii`` and ``free_text`` columns default to
@@ -73,10 +74,10 @@ class Column(Model):
     columns are withheld in ``navigate`` (always NULL)."""
     free_text: bool = False
     """The column holds free text (a ticket's subject or body, a note) that may name or describe
-    people anywhere in it. ``navigate`` shows it fully redacted (``***``, or NULL when
-    ``restricted`` / ``special_category``) whatever its ``pii`` hint, until the PII stage can
-    anonymise the text itself; a ``public`` or ``internal`` classification is raised to
-    ``confidential``."""
+    people anywhere in it. ``navigate`` shows it anonymised by the PII stage (each entity found
+    replaced with ``<ENTITY>``, :mod:`atlas.pii.anonymize`; ``***`` before the stage ran), or NULL
+    when ``restricted`` / ``special_category``, whatever its ``pii`` hint; a ``public`` or
+    ``internal`` classification is raised to ``confidential``."""
     description: str = ""
     """Shown in the DAG's docs and in the generated dbt sources."""
     trim: bool | None = None

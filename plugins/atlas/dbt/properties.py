@@ -23,6 +23,7 @@ from atlas.dbt.rules import (
     LINEAGE_COLUMNS,
     change_time,
     column_meta,
+    detection_masked,
     dimension_name,
     is_masked,
     jinja_text,
@@ -33,6 +34,7 @@ from atlas.dbt.rules import (
     sql_literal,
     surrogate_key,
 )
+from atlas.sql.chart import payload_text
 
 
 def sources_properties(config: SourceConfig) -> dict[str, Any]:
@@ -46,7 +48,8 @@ def sources_properties(config: SourceConfig) -> dict[str, Any]:
                 "description": jinja_text(f"{_about(config, entity)} Validated rows (chart)."),
                 "config": {"tags": [n.tag]},
                 "columns": [
-                    {"name": c.name, "data_type": c.type.pg_type, **_column_docs(c)} for c in entity.columns
+                    {"name": c.name, "data_type": c.type.pg_type, **_column_docs(config, entity, c)}
+                    for c in entity.columns
                 ],
             }
         )
@@ -66,7 +69,8 @@ def models_properties(config: SourceConfig) -> dict[str, Any]:
                     f"{about} Staging (ephemeral): chart columns, personal ones masked."
                 ),
                 "config": {"meta": _node_meta(config, entity)},
-                "columns": [{"name": c.name, **_column_docs(c)} for c in entity.columns] + _lineage_columns(),
+                "columns": [{"name": c.name, **_column_docs(config, entity, c)} for c in entity.columns]
+                + _lineage_columns(),
             }
         )
         current: dict[str, Any] = {
@@ -76,7 +80,7 @@ def models_properties(config: SourceConfig) -> dict[str, Any]:
         }
         if len(entity.key) > 1 and not _key_masked(entity):
             current["data_tests"] = [_unique_test(_row_text(entity.key))]
-        current["columns"] = [_current_column(entity, c) for c in entity.columns] + _lineage_columns()
+        current["columns"] = [_current_column(config, entity, c) for c in entity.columns] + _lineage_columns()
         models.append(current)
     return {"version": 2, "models": models}
 
@@ -119,7 +123,7 @@ def snapshots_properties(config: SourceConfig, entities: Iterable[Entity]) -> di
     return {"version": 2, "snapshots": snapshots}
 
 
-def _current_column(entity: Entity, column: Column) -> dict[str, Any]:
+def _current_column(config: SourceConfig, entity: Entity, column: Column) -> dict[str, Any]:
     """A current-state column with its tests: not_null (required or key), unique (one-column key), accepted_values.
 
     A masked column is compared with the masked allowed values; a masked key is not tested for
@@ -139,16 +143,17 @@ def _current_column(entity: Entity, column: Column) -> dict[str, Any]:
         tests.append(
             {"accepted_values": {"arguments": {"values": [jinja_text(v) for v in values], "quote": False}}}
         )
-    entry: dict[str, Any] = {"name": column.name, **_column_docs(column)}
+    entry: dict[str, Any] = {"name": column.name, **_column_docs(config, entity, column)}
     if tests:
         entry["data_tests"] = tests
     return entry
 
 
-def _column_docs(column: Column) -> dict[str, Any]:
+def _column_docs(config: SourceConfig, entity: Entity, column: Column) -> dict[str, Any]:
     """Description (when given), quoting, and the column's classification, PII hint and masking as meta."""
     docs: dict[str, Any] = {"description": jinja_text(column.description)} if column.description else {}
-    return {**docs, "quote": True, "config": {"meta": column_meta(column)}}
+    meta = column_meta(column, detected_in=detection_masked(config, entity, column))
+    return {**docs, "quote": True, "config": {"meta": meta}}
 
 
 def _system_column(name: str, description: str) -> dict[str, Any]:
@@ -167,8 +172,11 @@ def _snapshot_docs(config: SourceConfig, entity: Entity) -> list[dict[str, Any]]
     for column in entity.columns:
         if column.name == change_time(entity):
             continue
-        docs.append({"name": column.name, **_column_docs(column)})
-    docs.append(_system_column("_batch_id", LINEAGE_COLUMNS["_batch_id"]))
+        entry = _column_docs(config, entity, column)
+        # what re-masking the history reads (macros/masking_policy.sql): the raw value and its type
+        entry["config"]["meta"].update(raw_text=payload_text(entity, column), data_type=column.type.pg_type)
+        docs.append({"name": column.name, **entry})
+    docs += [_system_column(name, LINEAGE_COLUMNS[name]) for name in ("_raw_id", "_batch_id")]
     docs += [_system_column(name, text) for name, text in snapshot_columns(config, entity).items()]
     return docs
 

@@ -27,7 +27,7 @@ from typing import Any
 
 import yaml
 
-from atlas.config import Column, Entity, SourceConfig
+from atlas.config import Classification, Column, Entity, SourceConfig
 from atlas.dbt.properties import models_properties, snapshots_properties, sources_properties
 from atlas.dbt.rules import (
     CHANGE_HASH,
@@ -36,6 +36,7 @@ from atlas.dbt.rules import (
     SNAPSHOT_META,
     change_time,
     check_names,
+    detection_masked,
     dimension_name,
     has_history,
     hashed_columns,
@@ -52,6 +53,9 @@ GENERATED_DIRS = (MODELS_DIR, SNAPSHOTS_DIR)
 """Folders of the dbt project owned by the generator: everything in them is generated."""
 REGISTER_COLUMNS = "{{ register_columns(this) }}"
 """Post-hook of the generated navigate tables: their columns into the data dictionary."""
+APPLY_MASKING_POLICY = "{{ apply_masking_policy(this) }}"
+"""Pre-hook of the current states: a column whose classification or masking changed since the last
+run is audited (the table is rebuilt masked as now); the snapshots also rewrite their history."""
 
 
 def render_source(config: SourceConfig, origin: str) -> dict[str, str]:
@@ -77,7 +81,7 @@ def render_source(config: SourceConfig, origin: str) -> dict[str, str]:
 def staging_sql(config: SourceConfig, entity: Entity) -> str:
     """The ephemeral staging model: chart columns (personal ones masked), lineage, the change hash."""
     n = names(config, entity)
-    columns = [_mask(c) if is_masked(c) else quoted(c.name) for c in entity.columns]
+    columns = [_staged(config, entity, c) for c in entity.columns]
     columns += [quoted(c) for c in LINEAGE_COLUMNS]
     if has_history(entity):
         hashed = ", ".join(_jinja_string(quoted(c)) for c in hashed_columns(entity))
@@ -91,7 +95,9 @@ def current_sql(config: SourceConfig, entity: Entity) -> str:
     n = names(config, entity)
     columns = [quoted(c.name) for c in entity.columns] + [quoted(c) for c in LINEAGE_COLUMNS]
     relation = f"{{{{ ref({_jinja_string(n.staging)}) }}}}"
-    return _model("table", n.tag, columns, relation, post_hook=[REGISTER_COLUMNS])
+    return _model(
+        "table", n.tag, columns, relation, pre_hook=[APPLY_MASKING_POLICY], post_hook=[REGISTER_COLUMNS]
+    )
 
 
 def snapshot_sql(config: SourceConfig, entity: Entity) -> str:
@@ -110,7 +116,7 @@ def snapshot_sql(config: SourceConfig, entity: Entity) -> str:
         else quoted(c.name)
         for c in entity.columns
     ]
-    columns += [f"{quoted(CHANGE_HASH)} as {quoted('change_hash')}", quoted("_batch_id")]
+    columns += [f"{quoted(CHANGE_HASH)} as {quoted('change_hash')}", quoted("_raw_id"), quoted("_batch_id")]
     return (
         f"{{% snapshot {dimension} %}}\n"
         "{{ config(\n"
@@ -119,7 +125,7 @@ def snapshot_sql(config: SourceConfig, entity: Entity) -> str:
         "    check_cols=['change_hash'],\n"
         f"    tags={_jinja_value([n.tag])},\n"
         f"    snapshot_meta_column_names={{\n{meta_lines}    }},\n"
-        '    pre_hook=["{{ navigate_lock(this) }}"],\n'
+        '    pre_hook=["{{ navigate_lock(this) }}", "{{ apply_masking_policy(this, rewrite=true) }}"],\n'
         f'    post_hook=["{{{{ add_is_current(this) }}}}", "{REGISTER_COLUMNS}"],\n'
         ") }}\n\n"
         f"select\n{_select_list(columns)}\n"
@@ -129,7 +135,24 @@ def snapshot_sql(config: SourceConfig, entity: Entity) -> str:
     )
 
 
+def _staged(config: SourceConfig, entity: Entity, column: Column) -> str:
+    """A column of the staging model: masked by its classification, by the scan's detections, or as is."""
+    if is_masked(column):
+        return _mask(column)
+    chart_table = detection_masked(config, entity, column)
+    if chart_table:
+        arguments = ", ".join(
+            _jinja_string(a) for a in (quoted(column.name), chart_table, column.name, column.type.pg_type)
+        )
+        return f"{{{{ mask_if_detected({arguments}) }}}} as {quoted(column.name)}"
+    return quoted(column.name)
+
+
 def _mask(column: Column) -> str:
+    if column.free_text and column.classification is Classification.CONFIDENTIAL:
+        # the text the pii stage anonymised (chart.anonymised_text, sql/V024), *** until it has run
+        arguments = ", ".join(_jinja_string(a) for a in (quoted(column.name), column.name))
+        return f"{{{{ anonymised_free_text({arguments}) }}}} as {quoted(column.name)}"
     arguments = ", ".join(
         _jinja_string(a) for a in (quoted(column.name), mask_entity(column), str(column.classification))
     )
@@ -137,10 +160,17 @@ def _mask(column: Column) -> str:
 
 
 def _model(
-    materialized: str, tag: str, columns: list[str], relation: str, post_hook: list[str] | None = None
+    materialized: str,
+    tag: str,
+    columns: list[str],
+    relation: str,
+    pre_hook: list[str] | None = None,
+    post_hook: list[str] | None = None,
 ) -> str:
     """A model selecting ``columns`` from ``relation``, configured with its materialization, tag and hooks."""
     values: dict[str, str | list[str]] = {"materialized": materialized, "tags": [tag]}
+    if pre_hook:
+        values["pre_hook"] = pre_hook
     if post_hook:
         values["post_hook"] = post_hook
     return f"{_config(**values)}\n\nselect\n{_select_list(columns)}\nfrom {relation}\n"

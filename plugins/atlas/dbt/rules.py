@@ -6,7 +6,10 @@ Masking: a column is masked when its classification requires it (``confidential`
 ``confidential``), with the one warehouse rule ``compliance.mask(value, <entity>,
 <classification>)`` (sql/V018) through the ``mask_pii`` macro: ``confidential`` values are
 generalised or redacted by their ``pii`` hint, ``restricted`` and ``special_category`` ones
-withheld (NULL). A ``free_text`` column is masked as :data:`FREE_TEXT` whatever its hint.
+withheld (NULL); identifiers become keyed pseudonyms (sql/V023). A ``free_text`` column is masked
+as :data:`FREE_TEXT` whatever its hint. Under ``pii.on_undeclared: mask_and_alert`` a column the
+YAML declares nothing about is masked once a scan found personal data in it
+(:func:`detection_masked`, macro ``mask_if_detected``).
 
 SCD2: a column named ``updated_at`` is the source's change time. It is left out of the change
 hash (``pipeline.keyed_hash``, HMAC-SHA256 under a key only the database holds, of the other
@@ -110,8 +113,36 @@ def mask_entity(column: Column) -> str:
     return FREE_TEXT if column.free_text else (column.pii or "")
 
 
-def column_meta(column: Column) -> dict[str, Any]:
-    """The dbt meta of a YAML column: classification, masked, PII hint, free text, the entity it is masked as."""
+def detection_masked(config: SourceConfig, entity: Entity, column: Column) -> str | None:
+    """The chart table whose PII detections decide, at run time, whether navigate masks ``column``;
+    None when the YAML decides alone.
+
+    Under ``pii.on_undeclared: mask_and_alert`` (the default) a column the YAML declares no
+    personal data in (no ``pii``, not ``free_text``, a classification that shows it) and that the
+    scan reads (text, date) is masked from the first dbt run after a scan found undeclared
+    personal data in it (``compliance.pii_detections``, any batch: once found, always masked).
+    Key columns (masking would merge records) and columns with ``allowed_values`` (a closed
+    vocabulary the YAML lists) are left to the alert.
+    """
+    from atlas.pii.scan import SCANNED_TYPES
+    from atlas.stages.pii import PiiPolicy
+
+    policy = getattr(config, "pii", None) or PiiPolicy()
+    candidate = (
+        policy.on_undeclared == "mask_and_alert"
+        and not column.pii
+        and not column.free_text
+        and not is_masked(column)
+        and column.type in SCANNED_TYPES
+        and column.name not in entity.key
+        and not column.allowed_values
+    )
+    return names(config, entity).table if candidate else None
+
+
+def column_meta(column: Column, *, detected_in: str | None = None) -> dict[str, Any]:
+    """The dbt meta of a YAML column: classification, masked, PII hint, free text, the entity it is
+    masked as, and the chart table whose detections mask it (:func:`detection_masked`)."""
     meta: dict[str, Any] = {"classification": str(column.classification), "masked": is_masked(column)}
     if column.pii:
         meta["pii"] = column.pii
@@ -119,6 +150,8 @@ def column_meta(column: Column) -> dict[str, Any]:
         meta["free_text"] = True
     if is_masked(column):
         meta["masked_as"] = mask_entity(column)
+    if detected_in:
+        meta["masked_if_detected_in"] = detected_in
     return meta
 
 

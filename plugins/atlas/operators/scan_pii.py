@@ -2,8 +2,10 @@
 
 Runs between land and promote. It reads the source YAML at run time, scans the interval's
 batch (:func:`atlas.pii.scan.scan_batch`) and applies the source's ``pii.on_undeclared`` policy to
-personal data found in a column the YAML does not declare: ``alert`` sends an alert through the
-source's routes and lets the run go on; ``fail`` alerts by failing the task, so nothing of the
+personal data found in a column the YAML does not declare: ``mask_and_alert`` (default) and
+``alert`` send an alert through the source's routes and let the run go on (under
+``mask_and_alert`` the generated staging model masks the column from the navigate build on,
+reading the detections this scan records); ``fail`` alerts by failing the task, so nothing of the
 batch is promoted.
 """
 
@@ -68,6 +70,8 @@ class ScanPiiOperator(SourceEntityOperator):
                 raise UndeclaredPersonalData(
                     message + "; the batch is not promoted (pii.on_undeclared: fail)"
                 )
+            if policy.on_undeclared == "mask_and_alert":
+                message += "; navigate masks them from this run's navigate build on (pii.on_undeclared: mask_and_alert)"
             alert = dataclasses.replace(
                 alert_from_context(context, message, source=source.name), severity="warning"
             )

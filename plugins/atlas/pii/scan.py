@@ -6,7 +6,9 @@ Per entity and interval: a sample of the batch's records (``sample_size``; every
 replaced in ``compliance.pii_detections`` and the chart columns' rows of the data-asset inventory
 (``compliance.data_assets``) updated: classification level, entity, last scan. A re-run of the
 interval leaves the same rows. Personal data in a column the YAML does not declare as such is
-reported as *undeclared*; a declared hint the data does not bear out as *unconfirmed*.
+reported as *undeclared*; a declared hint the data does not bear out as *unconfirmed*. The
+confidential free-text columns' values are anonymised in the same transaction
+(:mod:`atlas.pii.anonymize`, ``chart.anonymised_text``).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from atlas.audit import record_action
 from atlas.batches import Interval, batch_id
 from atlas.config.source import SourceConfig
 from atlas.config.types import Classification, ColumnType
+from atlas.pii.anonymize import anonymise_batch
 from atlas.pii.classify import ColumnClassification, classify_column
 
 log = logging.getLogger(__name__)
@@ -42,6 +45,8 @@ class ScanReport:
     """``(column, entity)``: personal data the YAML does not declare."""
     unconfirmed: list[tuple[str, str]] = field(default_factory=list)
     """``(column, hint)``: a declared hint the sample does not bear out."""
+    anonymised: int = 0
+    """Free-text values anonymised into ``chart.anonymised_text``."""
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -49,6 +54,7 @@ class ScanReport:
             "classified": {c: sorted(r.entities) for c, r in self.columns.items() if r.entities},
             "undeclared": [f"{c}: {e}" for c, e in self.undeclared],
             "unconfirmed": [f"{c}: {h}" for c, h in self.unconfirmed],
+            "anonymised": self.anonymised,
         }
 
 
@@ -74,10 +80,11 @@ def scan_batch(
             (batch, interval.start),
         ).fetchone()
         report = ScanReport(config.name, entity_name, int(records[0]) if records else 0)
-        values = {
-            **_column_values(cur, [c for c in columns if not c.free_text], batch, interval, sample_size),
-            **_column_values(cur, [c for c in columns if c.free_text], batch, interval, None),
-        }
+        sampled, _ = _column_values(
+            cur, [c for c in columns if not c.free_text], batch, interval, sample_size
+        )
+        free_text, rows = _column_values(cur, [c for c in columns if c.free_text], batch, interval, None)
+        values = {**sampled, **free_text}
         for column in columns:
             result = classify_column(
                 column.name,
@@ -96,6 +103,15 @@ def scan_batch(
             for column in columns:
                 result = report.columns[column.name]
                 _record(cur, config, entity_name, table, column, result, batch)
+            anonymised = {  # what navigate shows of confidential free text (atlas.pii.anonymize)
+                c.name: [
+                    (raw_id, start, value)
+                    for (raw_id, start), value in zip(rows, free_text[c.name], strict=True)
+                ]
+                for c in columns
+                if c.free_text and c.classification is Classification.CONFIDENTIAL
+            }
+            report.anonymised = anonymise_batch(cur, config.name, entity_name, batch, anonymised)
             record_action(
                 cur,
                 "pii.scan",
@@ -114,19 +130,21 @@ def scan_batch(
 
 def _column_values(
     cur: psycopg.Cursor[Any], columns: list[Any], batch: Any, interval: Interval, limit: int | None
-) -> dict[str, list[str | None]]:
+) -> tuple[dict[str, list[str | None]], list[tuple[int, Any]]]:
     """The values of ``columns`` in the batch's first ``limit`` records (all for ``None``), read
-    in one pass over the batch rather than one per column."""
+    in one pass over the batch rather than one per column; and each record's raw id and interval."""
     if not columns:
-        return {}
+        return {}, []
     fields = sql.SQL(", ").join(sql.SQL("payload ->> {}").format(sql.Literal(c.field)) for c in columns)
     rows = cur.execute(
         sql.SQL(
-            "SELECT {} FROM explore.raw_data WHERE batch_id = %s AND interval_start = %s ORDER BY raw_id LIMIT %s"
+            "SELECT raw_id, interval_start, {} FROM explore.raw_data WHERE batch_id = %s AND interval_start = %s"
+            " ORDER BY raw_id LIMIT %s"
         ).format(fields),
         (batch, interval.start, limit),
     ).fetchall()
-    return {column.name: [row[i] for row in rows] for i, column in enumerate(columns)}
+    values = {column.name: [row[i + 2] for row in rows] for i, column in enumerate(columns)}
+    return values, [(row[0], row[1]) for row in rows]
 
 
 def _record(

@@ -286,6 +286,17 @@ def _reference_parts(
     return joins, rules
 
 
+def payload_text(entity: Entity, column: Column) -> str:
+    """SQL of ``column``'s value as text, read from the ``explore.raw_data`` row ``r`` as promotion
+    normalises and casts it (so equal to ``chart.<column>::text``), with the field as a literal:
+    for dbt's SQL, which binds no parameters (the history's re-masking, macros/masking_policy.sql)."""
+    raw = sql.SQL("r.payload ->> {}").format(sql.Literal(column.field))
+    text = _normalised(raw, trim=entity.trims(column), empty_as_null=entity.empties_are_null(column))
+    if column.type not in (ColumnType.TEXT, ColumnType.JSON):
+        text = sql.SQL("(btrim({})::{})::text").format(text, sql.SQL(column.type.pg_type))
+    return text.as_string(None)
+
+
 def _normalised(raw: sql.Composable, *, trim: bool, empty_as_null: bool) -> sql.Composable:
     """The column's text as the rules see it: ``btrim`` with ``trim``, ``''`` as NULL with
     ``empty_as_null``, else the payload's value exactly (``->>`` gives NULL for JSON null)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from atlas.config.source import SourceConfig
 from atlas.stages import Stage, StageContext, StageTasks
@@ -15,21 +15,13 @@ class PiiPolicy(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    on_undeclared: Literal["alert", "fail"] = "alert"
-    """Personal data found in a column the YAML does not declare: ``alert`` (the run goes on) or
-    ``fail`` (the scan task fails and the batch is not promoted)."""
+    on_undeclared: Literal["mask_and_alert", "alert", "fail"] = "mask_and_alert"
+    """Personal data found in a column the YAML does not declare: ``mask_and_alert`` (default: the
+    run goes on, an alert is sent, and navigate masks the column from the next dbt run on, the
+    current run's included; see :func:`atlas.dbt.rules.detection_masked`), ``alert`` (the run goes
+    on, the column stays as it is) or ``fail`` (the scan task fails and the batch is not promoted)."""
     sample_size: int = Field(default=500, ge=10, le=100_000)
     """Records sampled per column and batch (``free_text`` columns are read in full)."""
-
-    @field_validator("on_undeclared", mode="before")
-    @classmethod
-    def _not_yet(cls, value: object) -> object:
-        if value == "mask_and_alert":
-            raise ValueError(
-                "'mask_and_alert' is not supported yet: navigate masks what the YAML declares "
-                "(`pii:` on the column); use 'alert' or 'fail' and declare the column"
-            )
-        return value
 
 
 def add_tasks(context: StageContext) -> StageTasks:
@@ -47,7 +39,8 @@ def describe(config: SourceConfig) -> str:
     return (
         f"`scan_pii_<entity>` ({len(config.entities)}): Presidio classifies each text and date column from "
         f"up to {policy.sample_size} records of the batch into `compliance.pii_detections` and the "
-        f"data-asset inventory; undeclared personal data: {policy.on_undeclared}"
+        f"data-asset inventory, and anonymises confidential free text (`<ENTITY>` placeholders) into "
+        f"`chart.anonymised_text`; undeclared personal data: {policy.on_undeclared}"
     )
 
 

@@ -132,7 +132,9 @@ def test_scd2_generates_the_snapshot_named_by_dimension():
     assert "'dbt_scd_id': 'member_key'" in snapshot
     assert "'dbt_valid_from': 'valid_from'" in snapshot
     assert "'dbt_updated_at': 'snapshotted_at'" in snapshot
-    assert 'pre_hook=["{{ navigate_lock(this) }}"]' in snapshot
+    assert (
+        'pre_hook=["{{ navigate_lock(this) }}", "{{ apply_masking_policy(this, rewrite=true) }}"]' in snapshot
+    )
     assert 'post_hook=["{{ add_is_current(this) }}", "{{ register_columns(this) }}"]' in snapshot
     assert "where {{ interval_filter('_interval_start') }}" in snapshot
     assert '"updated_at" as "source_updated_at"' in snapshot
@@ -274,11 +276,11 @@ def test_the_readme_example_generates_what_the_readme_says():
 @pytest.mark.parametrize(
     ("changes", "classification", "expression"),
     [
-        pytest.param({}, "confidential", "mask_pii('\"notes\"', 'FREE_TEXT', 'confidential')", id="raised"),
+        pytest.param({}, "confidential", "anonymised_free_text('\"notes\"', 'notes')", id="raised"),
         pytest.param(
             {"pii": "DATE_TIME"},
             "confidential",
-            "mask_pii('\"notes\"', 'FREE_TEXT', 'confidential')",
+            "anonymised_free_text('\"notes\"', 'notes')",
             id="hint",
         ),
         pytest.param(
@@ -289,8 +291,9 @@ def test_the_readme_example_generates_what_the_readme_says():
         ),
     ],
 )
-def test_free_text_is_fully_redacted_whatever_its_hint(changes, classification, expression):
-    """free_text: masked as FREE_TEXT (***), at least confidential, its pii hint kept as documentation."""
+def test_free_text_is_anonymised_or_withheld_whatever_its_hint(changes, classification, expression):
+    """free_text: masked as FREE_TEXT, at least confidential (then the PII stage's anonymised text), its pii
+    hint kept as documentation; withheld when special category."""
     document = library()
     document["entities"][0]["columns"][4] = {"name": "notes", "type": "text", "free_text": True, **changes}
     files = render_source(config(document), origin="library.yaml")
@@ -318,9 +321,15 @@ def test_every_column_of_the_navigate_tables_is_described_for_the_data_dictionar
         "owner": "atlas",
     }
     assert {c["name"] for c in snapshot["columns"]} == {
-        "member_id", "full_name", "email", "tier", "notes", "nickname", "_batch_id", "change_hash",
+        "member_id", "full_name", "email", "tier", "notes", "nickname", "_raw_id", "_batch_id", "change_hash",
         "valid_from", "valid_to", "snapshotted_at", "member_key", "is_current", "source_updated_at",
     }  # fmt: skip
     assert all("classification" in c["config"]["meta"] for c in snapshot["columns"])
     notes = next(c for c in snapshot["columns"] if c["name"] == "notes")
-    assert notes["config"]["meta"] == {"classification": "restricted", "masked": True, "masked_as": ""}
+    assert notes["config"]["meta"] == {
+        "classification": "restricted",
+        "masked": True,
+        "masked_as": "",
+        "raw_text": "nullif(btrim(r.payload ->> 'notes'), '')",
+        "data_type": "text",
+    }, "what re-masking the history reads: the raw value as promotion normalises it, its type"

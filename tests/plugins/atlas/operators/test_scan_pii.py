@@ -1,4 +1,4 @@
-"""The ``pii`` stage in a real run: undeclared personal data alerts, or fails the batch."""
+"""The ``pii`` stage in a real run: undeclared personal data alerts, or fails the batch; masking is the default."""
 
 from __future__ import annotations
 
@@ -90,9 +90,14 @@ def test_undeclared_personal_data_fails_the_batch_under_the_fail_policy(
         ).fetchone() == (0,)
 
 
-def test_mask_and_alert_is_refused_until_navigate_can_do_it(tmp_path, monkeypatch, capsys):
-    use_signups(tmp_path, monkeypatch, "pii_mask", "pii: {on_undeclared: mask_and_alert}")
-    assert main(["validate", str(tmp_path / "sources" / "pii_mask.yaml")]) == 1
-    out = capsys.readouterr().out
-    assert "pii.on_undeclared = 'mask_and_alert'" in out
-    assert "not supported yet" in out
+@pytest.mark.parametrize(
+    "policy",
+    [pytest.param("", id="default"), pytest.param("pii: {on_undeclared: mask_and_alert}", id="explicit")],
+)
+def test_mask_and_alert_is_accepted_and_the_default(tmp_path, monkeypatch, capsys, policy):
+    """A source without a pii section masks undeclared personal data (tests/dags/test_personal_data_masking.py)."""
+    from atlas.config import load_source
+
+    use_signups(tmp_path, monkeypatch, "pii_mask", policy)
+    assert main(["validate", str(tmp_path / "sources" / "pii_mask.yaml")]) == 0, capsys.readouterr().out
+    assert load_source(tmp_path / "sources" / "pii_mask.yaml").pii.on_undeclared == "mask_and_alert"
