@@ -117,7 +117,7 @@ format: setup  ## apply ruff formatting and fixes
 	$(VENV)/bin/ruff check --fix .
 
 test: setup lint  ## setup + linters + the whole test suite, in parallel (TEST_WORKERS, default: one per core)
-	$(VENV)/bin/pytest -n $(TEST_WORKERS) --dist loadfile
+	$(VENV)/bin/pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 bench: setup  ## run every benchmark under bench/
 	@for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done

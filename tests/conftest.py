@@ -82,11 +82,37 @@ _MARKERS_BY_FIXTURE = {
 }
 
 
+SLOW_DEFAULT_SECONDS = 10
+"""What a module marked ``slow`` without ``seconds=`` is expected to take (for the order below)."""
+
+
+def module_seconds(items: list[pytest.Item]) -> dict[str, float]:
+    """Per test file: the largest ``slow(seconds=N)`` of its tests (``slow`` alone counts
+    ``SLOW_DEFAULT_SECONDS``, a test without the marker 0)."""
+    cost: dict[str, float] = {}
+    for item in items:
+        marker = item.get_closest_marker("slow")
+        seconds = 0.0 if marker is None else float(marker.kwargs.get("seconds", SLOW_DEFAULT_SECONDS))
+        path = item.nodeid.split("::", 1)[0]
+        cost[path] = max(cost.get(path, 0.0), seconds)
+    return cost
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark every test with the servers its fixtures need."""
+    """Mark every test with the servers its fixtures need; collect the longest files first.
+
+    ``make test`` runs ``pytest -n <cores> --dist loadfile --no-loadscope-reorder``: xdist hands
+    whole files to the workers in collection order, each worker taking the next file when it is
+    done. Longest first (LPT scheduling) ends the workers together; in alphabetical order, or in
+    xdist's default order (most tests first), a file of a few minutes-long DAG-run tests comes last
+    and one core idles while it runs. A module's ``slow(seconds=N)`` is its measured duration
+    (``pytest --durations``); within a file, and among files of equal cost, the order is kept.
+    """
     for item in items:
         for name in set(getattr(item, "fixturenames", ())) & _MARKERS_BY_FIXTURE.keys():
             item.add_marker(_MARKERS_BY_FIXTURE[name])
+    cost = module_seconds(items)
+    items.sort(key=lambda item: -cost[item.nodeid.split("::", 1)[0]])
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

@@ -30,7 +30,13 @@ from tests.fixtures.postgres import PgServer, new_database_name
 from tests.fixtures.roles import login_as
 from tests.fixtures.warehouse import WAREHOUSE_CONN_ENV, WarehouseTemplate, clone_warehouse
 
-pytestmark = [pytest.mark.postgres, pytest.mark.airflow, pytest.mark.dbt, pytest.mark.s3, pytest.mark.slow]
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.airflow,
+    pytest.mark.dbt,
+    pytest.mark.s3,
+    pytest.mark.slow(seconds=460),
+]
 
 REPO = Path(__file__).resolve().parents[2]
 DAYS = [dt.date(2025, 12, 30) + dt.timedelta(days=i) for i in range(4)]

@@ -26,7 +26,7 @@ from tests.include.atlas_dbt.chart_tables import (
     sample_sources,
 )
 
-pytestmark = [pytest.mark.postgres, pytest.mark.dbt, pytest.mark.slow]
+pytestmark = [pytest.mark.postgres, pytest.mark.dbt, pytest.mark.slow(seconds=230)]
 
 SOURCES = sample_sources()
 UTC = dt.UTC

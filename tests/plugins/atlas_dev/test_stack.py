@@ -27,7 +27,12 @@ import pytest
 from tests.fixtures.digests import table_digests
 from tests.fixtures.stack import REPO, ApiClient, Stack, stack_env, stack_folder, start_stack
 
-pytestmark = [pytest.mark.postgres, pytest.mark.airflow, pytest.mark.slow, pytest.mark.timeout(2400)]
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.airflow,
+    pytest.mark.slow(seconds=470),
+    pytest.mark.timeout(2400),
+]
 
 DAG_ID = "atlas_support"
 ASSET_URI = "helpdesk://support/tickets-exported"

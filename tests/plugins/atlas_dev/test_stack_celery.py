@@ -33,7 +33,12 @@ from tests.fixtures.postgres import PgServer
 from tests.fixtures.stack import REPO, ApiClient, Stack, stack_folder, start_stack
 from tests.fixtures.warehouse import WAREHOUSE_CONN_ENV, WarehouseTemplate, clone_warehouse
 
-pytestmark = [pytest.mark.postgres, pytest.mark.airflow, pytest.mark.slow, pytest.mark.timeout(2400)]
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.airflow,
+    pytest.mark.slow(seconds=340),
+    pytest.mark.timeout(2400),
+]
 
 DAG_ID = "atlas_shop"
 DAY = dt.date(2026, 1, 1)
