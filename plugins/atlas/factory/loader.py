@@ -16,7 +16,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from airflow.sdk import DAG
+from airflow.sdk import DAG, get_parsing_context
 
 from atlas.config import SourceConfig, load_source, source_files, sources_folder
 from atlas.exceptions import AtlasError, SourceConfigError
@@ -37,7 +37,8 @@ def strict_mode() -> bool:
 
 
 def load_dags(globals_: dict[str, Any], sources_dir: Path | None = None) -> dict[str, DAG]:
-    """Build one DAG per source file of ``sources_dir`` and register them in ``globals_``."""
+    """Build one DAG per source file of ``sources_dir`` and register them in ``globals_``; only
+    the DAG Airflow's parsing context names (a worker about to run one of its tasks), if any."""
     folder = sources_dir or sources_folder()
     strict = strict_mode()
     if not folder.is_dir():
@@ -47,17 +48,26 @@ def load_dags(globals_: dict[str, Any], sources_dir: Path | None = None) -> dict
         log.error("%s", error)
         return {}
 
+    # A worker running a task of one DAG parses this file with that DAG's id in the parsing
+    # context: every YAML is still read and checked (cheap), but only that DAG is built (the
+    # dbt graph of each is not): with many sources, each task would otherwise build them all.
+    wanted = get_parsing_context().dag_id
     dags: dict[str, DAG] = {}
     owners: dict[str, Path] = {}  # source name -> the file that defined it first
     for path in source_files(folder):
         try:
             config = load_source(path)
             _check_unique(config, path, owners)
+            if wanted is not None and config.dag_id != wanted:
+                owners[config.name] = path
+                continue
             dag = build_dag(config, path)
         except Exception as exc:
             if strict:
                 raise
             dag = _placeholder(path, exc, taken=dags.keys())
+            if wanted is not None and dag.dag_id != wanted:
+                continue
             if isinstance(exc, AtlasError):
                 log.error("source %s skipped, placeholder DAG %s created:\n%s", path, dag.dag_id, exc)
             else:

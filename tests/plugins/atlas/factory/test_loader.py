@@ -126,3 +126,22 @@ def test_missing_folder_yields_no_dags_or_raises_in_strict_mode(
 def test_placeholder_dag_id_is_sanitised(file_name: str, dag_id: str) -> None:
     """Placeholder DAG ids are atlas_<stem> reduced to lower-case snake case."""
     assert placeholder_dag_id(Path(file_name)) == dag_id
+
+
+def test_a_worker_running_one_dags_task_builds_only_that_dag(
+    mixed_folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With Airflow's parsing context naming a DAG (set while a task runs), only that DAG is built;
+    the broken file is still read, and its placeholder is built when it is the one asked for."""
+    shutil.copy(SOURCES / "support.yaml", mixed_folder / "support.yaml")
+    monkeypatch.setenv("_AIRFLOW_PARSING_CONTEXT_DAG_ID", "atlas_support")
+    assert list(load_dags({}, mixed_folder)) == ["atlas_support"]
+    monkeypatch.setenv("_AIRFLOW_PARSING_CONTEXT_DAG_ID", placeholder_dag_id(mixed_folder / "broken.yaml"))
+    (placeholder,) = load_dags({}, mixed_folder).values()
+    assert CONFIG_ERROR_TAG in placeholder.tags
+    monkeypatch.setenv("_AIRFLOW_PARSING_CONTEXT_DAG_ID", "atlas_unknown")
+    assert load_dags({}, mixed_folder) == {}
+    monkeypatch.delenv("_AIRFLOW_PARSING_CONTEXT_DAG_ID")
+    assert sorted(load_dags({}, mixed_folder)) == sorted(
+        ["atlas_crm", "atlas_support", placeholder_dag_id(mixed_folder / "broken.yaml")]
+    )
