@@ -10,10 +10,10 @@ numbers, licences or bank numbers; here
   ``customer_name``, ``name`` beside an e-mail column, a declared ``PERSON`` hint), where each
   value is read in a sentence that names a person, or a value of two or more words the NER takes
   whole as a person; a lone word the NER calls a person (``Austin``) does not count;
+- the values are analysed with Presidio's batch engine (one spaCy pipe over them all);
 - recognizers with ``requires_column_context`` (a birth date) count only in columns named so;
 - a structured column is classified when at least ``min_share`` of its sampled values hit;
-  free text (``free_text: true``) is scanned in full (Presidio's batch engine: one spaCy pipe
-  over all its values), and an entity found in at least
+  free text (``free_text: true``) is scanned in full, and an entity found in at least
   ``FREE_TEXT_MIN_SHARE`` of its values counts.
 """
 
@@ -125,10 +125,7 @@ def classify_column(
     top: dict[str, float] = {}
     texts = [t for t in ("" if raw is None else str(raw).strip() for raw in values) if t and t not in allowed]
     sampled = len(texts)
-    if free_text:  # every value: one spaCy pipe over them all (Presidio's batch engine)
-        analysed = _batch_analyse(engine, texts, entities=entities, context=context)
-    else:
-        analysed = (engine.analyze(text=t, language="en", entities=entities, context=context) for t in texts)
+    analysed = _batch_analyse(engine, texts, entities=entities, context=context)  # one spaCy pipe
     for text, results in zip(texts, analysed, strict=True):
         found: dict[str, float] = {}
         for result in results:

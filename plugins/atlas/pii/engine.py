@@ -162,7 +162,7 @@ def build_analyzer(settings: PiiSettings) -> Any:
     """A Presidio ``AnalyzerEngine`` with exactly the recognizers of ``settings``."""
     import spacy
     from presidio_analyzer import AnalyzerEngine, Pattern, PatternRecognizer, RecognizerRegistry
-    from presidio_analyzer.nlp_engine import SpacyNlpEngine
+    from presidio_analyzer.nlp_engine import NerModelConfiguration, SpacyNlpEngine
     from presidio_analyzer.predefined_recognizers import (
         CreditCardRecognizer,
         IbanRecognizer,
@@ -177,7 +177,12 @@ def build_analyzer(settings: PiiSettings) -> Any:
         def load(self) -> None:
             self.nlp = {"en": nlp}  # type: ignore[assignment]
 
-    engine = PreloadedSpacy(models=[{"lang_code": "en", "model_name": model}])
+    ner = NerModelConfiguration()
+    if "ner" in nlp.pipe_names:  # labels no Presidio entity maps to (CARDINAL, MONEY ...) are
+        # dropped: kept, Presidio logs a warning for each one in each text
+        labels: set[str] = set(getattr(nlp.get_pipe("ner"), "labels", ()))
+        ner.labels_to_ignore = sorted(labels - set(ner.model_to_presidio_entity_mapping or {}))
+    engine = PreloadedSpacy(models=[{"lang_code": "en", "model_name": model}], ner_model_configuration=ner)
     engine.load()
     registry = RecognizerRegistry(supported_languages=["en"])
     wanted = set(settings.entities)
