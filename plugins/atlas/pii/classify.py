@@ -126,6 +126,7 @@ def classify_column(
     texts = [t for t in ("" if raw is None else str(raw).strip() for raw in values) if t and t not in allowed]
     sampled = len(texts)
     analysed = _batch_analyse(engine, texts, entities=entities, context=context)  # one spaCy pipe
+    findings: list[dict[str, float]] = []
     for text, results in zip(texts, analysed, strict=True):
         found: dict[str, float] = {}
         for result in results:
@@ -142,13 +143,10 @@ def classify_column(
             ):
                 continue  # a lone word the NER calls a person, in a column that names none
             found[result.entity_type] = max(found.get(result.entity_type, 0.0), result.score)
-        if person_column and "PERSON" in entities and "PERSON" not in found:
-            sentence = SENTENCE.format(text)
-            offset = sentence.index(text)
-            for result in engine.analyze(text=sentence, language="en", entities=["PERSON"]):
-                overlap = min(result.end, offset + len(text)) - max(result.start, offset)
-                if result.score >= thresholds["PERSON"] and overlap / len(text) >= COVERAGE:
-                    found["PERSON"] = result.score
+        findings.append(found)
+    if person_column and "PERSON" in entities:
+        _persons_in_sentences(engine, texts, findings, thresholds["PERSON"])
+    for found in findings:
         for entity, score in found.items():
             hits[entity] += 1
             score_sum[entity] = score_sum.get(entity, 0.0) + score
@@ -160,6 +158,23 @@ def classify_column(
     else:
         chosen = frozenset(e for e, share in shares.items() if share >= settings.min_share)
     return ColumnClassification(name, sampled, shares, scores, top, chosen)
+
+
+def _persons_in_sentences(
+    engine: Any, texts: list[str], findings: list[dict[str, float]], threshold: float
+) -> None:
+    """Each value of a person-name column the NER did not tag alone, read in ``SENTENCE``:
+    a ``PERSON`` covering it is added to its findings."""
+    missing = [i for i, found in enumerate(findings) if "PERSON" not in found]
+    sentences = [SENTENCE.format(texts[i]) for i in missing]
+    analysed = _batch_analyse(engine, sentences, entities=["PERSON"])
+    for i, sentence, results in zip(missing, sentences, analysed, strict=True):
+        text = texts[i]
+        offset = sentence.index(text)
+        for result in results:
+            overlap = min(result.end, offset + len(text)) - max(result.start, offset)
+            if result.score >= threshold and overlap / len(text) >= COVERAGE:
+                findings[i]["PERSON"] = result.score
 
 
 def _batch_analyse(engine: Any, texts: list[str], **kwargs: Any) -> Iterator[list[Any]]:
