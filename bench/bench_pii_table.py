@@ -21,6 +21,10 @@ scan's documented rule reads the two kinds of column differently:
 
     .venv/bin/python bench/bench_pii_table.py [--rows 1000000] [--free-text-rows 20000]
         [--sample-size 500] [--nlp-model auto|blank|<model>] [--dsn postgresql://...] [--keep]
+
+Measured once (small English model, load average 1.2-1.9 on 2 cores): structured 9.4 s = 105,973
+rows/s, ratio 2.4 to reading every value; the whole entity on 2,000 records 85 records/s, ~3 h
+for every note of 1M records.
 """
 
 from __future__ import annotations
