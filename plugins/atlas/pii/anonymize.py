@@ -32,11 +32,12 @@ def anonymise_texts(values: Sequence[str | None]) -> list[str | None]:
 
     engine, settings = analyzer()
     texts = [v or "" for v in values]
+    supported = set(engine.get_supported_entities("en"))  # asking a blank pipeline for PERSON logs per text
     findings = BatchAnalyzerEngine(analyzer_engine=engine).analyze_iterator(
         texts,
         language="en",
         batch_size=64,
-        entities=sorted(settings.entities),
+        entities=sorted(e for e in settings.entities if e in supported),
         allow_list=settings.allow_list or None,
     )
     anonymizer = AnonymizerEngine()

