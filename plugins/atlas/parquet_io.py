@@ -52,15 +52,17 @@ from atlas.sql import load_sql
 
 log = logging.getLogger(__name__)
 
-READ_ROWS = 16_384
+READ_ROWS = 8_192
 """Rows per batch read back from Parquet."""
 ADBC_BATCH_BYTES = 4 * 1024 * 1024
 """The size of the record batches the export reads (a hint to the ADBC driver)."""
 ROW_GROUP_ROWS = 65_536
 """Rows per Parquet row group: large enough for readers' column scans (DuckDB's own groups are
 122,880 rows), small enough that one group in memory keeps the process under ~300 MB."""
-ROW_GROUP_BYTES = 16 * 1024 * 1024
-"""A row group is written early once its buffered Arrow data passes this size (wide rows)."""
+ROW_GROUP_BYTES = 8 * 1024 * 1024
+"""A row group is written early once its buffered Arrow data passes this size (wide rows: ~20,000
+rows of ``explore.raw_data``); the group's Arrow data and its encoded pages are what the export
+holds, and the read-back decodes a group's column chunks at a time."""
 PG_TYPES_KEY = b"atlas.pg_types"
 SOURCE_KEY = b"atlas.source"
 
@@ -264,6 +266,7 @@ def export_parquet(
                 if pending_rows >= ROW_GROUP_ROWS or pending_bytes >= ROW_GROUP_BYTES:
                     flush()
         flush()
+    pa.default_memory_pool().release_unused()  # what the export held goes back before the read-back
     log.info("exported %s rows of %s", rows, table)
     return Export(rows, row_checksum.checksum_text(total))
 
@@ -273,6 +276,7 @@ def file_checksum(path: Path) -> tuple[int, str]:
     checksum = row_checksum.RowChecksum()
     for batch in _read_batches(path):
         checksum.update(batch)
+    pa.default_memory_pool().release_unused()
     return checksum.result()
 
 

@@ -9,9 +9,10 @@ table order, joined by ``,``:
   :mod:`atlas.parquet_io`): ``<octet length>:<text>`` (``col::text``, settings pinned as for the
   export), a NULL ``:``, so no value can be mistaken for another whatever it holds;
 * an integer column: its decimal value, a boolean 1 or 0, a NULL nothing;
-* a float, date or timestamp: the integer of its binary form (``float8send`` …: a float's IEEE
-  bits, a date's days and a timestamp's microseconds since 2000-01-01), so no text rendering of
-  floats or times has to agree between PostgreSQL and Arrow.
+* a float, date or timestamp: the hex of its binary send form (``encode(float8send(…), 'hex')`` …:
+  a float's IEEE bits, a date's days and a timestamp's microseconds since 2000-01-01, big-endian),
+  so no text rendering of floats or times has to agree between PostgreSQL and Arrow; a NULL
+  nothing.
 
 PostgreSQL computes the per-row hashes *inside the export query*, from the very values it renders
 for the export (:func:`row_hash_sql`): the jsonb of a row is rendered once, not once for the
@@ -45,13 +46,13 @@ if TYPE_CHECKING:
 ALGORITHM = "sha64"
 """The prefix of this module's checksums (``sha64:<sum>``) in ``archive.snapshots.checksum``."""
 
-_BITS: dict[str, str] = {
-    # the integer of a value's binary form: (send function, bit width)
-    "float4": "('x' || encode(float4send({}), 'hex'))::bit(32)::int4",
-    "float8": "('x' || encode(float8send({}), 'hex'))::bit(64)::int8",
-    "date": "('x' || encode(date_send({}), 'hex'))::bit(32)::int4",
-    "timestamp": "('x' || encode(timestamp_send({}), 'hex'))::bit(64)::int8",
-    "timestamptz": "('x' || encode(timestamptz_send({}), 'hex'))::bit(64)::int8",
+_SEND: dict[str, str] = {
+    # the function that gives a value's binary form (what binary COPY, and so the ADBC driver, reads)
+    "float4": "float4send",
+    "float8": "float8send",
+    "date": "date_send",
+    "timestamp": "timestamp_send",
+    "timestamptz": "timestamptz_send",
 }
 _AS_IS = {"int2", "int4", "int8"}
 _EPOCH_2000_DAYS = 10_957
@@ -65,8 +66,8 @@ def _piece_sql(column: PgColumn, ref: sql.Composable) -> sql.Composable:
         return ref
     if column.typname == "bool":
         return sql.SQL("{}::int").format(ref)
-    if column.typname in _BITS:
-        return sql.SQL(_BITS[column.typname]).format(ref)
+    if column.typname in _SEND:
+        return sql.SQL("encode({}({}), 'hex')").format(sql.SQL(_SEND[column.typname]), ref)
     return sql.SQL("octet_length({}::text), ':', {}::text").format(ref, ref)
 
 
@@ -121,20 +122,39 @@ def _piece(array: pa.Array) -> pa.Array:
         length = pc.cast(pc.binary_length(array), pa.string())
         return pc.fill_null(pc.binary_join_element_wise(length, array, ":"), ":")
     if pa.types.is_boolean(kind):
-        number = pc.cast(array, pa.int8())
-    elif pa.types.is_integer(kind):
-        number = array
-    elif pa.types.is_float32(kind):
-        number = array.view(pa.int32())
-    elif pa.types.is_float64(kind):
-        number = array.view(pa.int64())
-    elif pa.types.is_date32(kind):
-        number = pc.subtract(array.view(pa.int32()), _EPOCH_2000_DAYS)
-    elif pa.types.is_timestamp(kind) and kind.unit == "us":
-        number = pc.subtract(array.view(pa.int64()), _EPOCH_2000_US)
-    else:
-        raise TypeError(f"no canonical text of Arrow type {kind} (atlas.row_checksum)")
-    return pc.fill_null(pc.cast(number, pa.string()), "")
+        return pc.fill_null(pc.cast(pc.cast(array, pa.int8()), pa.string()), "")
+    if pa.types.is_integer(kind):
+        return pc.fill_null(pc.cast(array, pa.string()), "")
+    if pa.types.is_float32(kind):
+        return _hex(array, _raw(array, np.int32), ">i4")
+    if pa.types.is_float64(kind):
+        return _hex(array, _raw(array, np.int64), ">i8")
+    if pa.types.is_date32(kind):
+        return _hex(array, _raw(array, np.int32) - np.int32(_EPOCH_2000_DAYS), ">i4")
+    if pa.types.is_timestamp(kind) and kind.unit == "us":
+        return _hex(array, _raw(array, np.int64) - np.int64(_EPOCH_2000_US), ">i8")
+    raise TypeError(f"no canonical text of Arrow type {kind} (atlas.row_checksum)")
+
+
+def _raw(array: pa.Array, dtype: type[np.signedinteger[Any]]) -> np.ndarray:
+    """The fixed-width values of ``array`` as stored (a NULL's slot holds anything)."""
+    data = array.buffers()[1]
+    assert data is not None
+    return np.frombuffer(data, dtype=dtype)[array.offset : array.offset + len(array)]
+
+
+_HEX_BYTE = np.array([b"%02x" % i for i in range(256)], dtype="S2").view(np.uint16)
+"""Each byte's two lowercase hex digits, as one 16-bit value."""
+
+
+def _hex(array: pa.Array, values: np.ndarray, big_endian: str) -> pa.Array:
+    """``encode(<send form>, 'hex')`` of each value; NULL where ``array`` is NULL."""
+    width = np.dtype(big_endian).itemsize
+    raw = np.ascontiguousarray(values.astype(big_endian)).view(np.uint8)
+    text = np.ascontiguousarray(_HEX_BYTE[raw]).view(f"S{2 * width}")
+    mask = array.is_null().to_numpy(zero_copy_only=False) if array.null_count else None
+    hexed = pa.array(text, pa.binary(2 * width), mask=mask)
+    return pc.fill_null(hexed.cast(pa.binary()).cast(pa.string()), "")
 
 
 class RowChecksum:

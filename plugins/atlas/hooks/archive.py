@@ -74,9 +74,9 @@ TMP_DIR_ENV = "ATLAS_ARCHIVE_TMP"
 system's temporary directory)."""
 
 
-TRANSFER_CONFIG = {"max_concurrency": 4, "multipart_chunksize": 8 * 1024 * 1024, "max_io_queue": 16}
-"""boto3's managed transfers (downloads; multipart above 8 MiB): 4 parts in flight, not its default
-10, and 16 chunks queued for the file, not 100, so a download holds ~40 MiB of buffers."""
+TRANSFER_CONFIG = {"max_concurrency": 2, "multipart_chunksize": 8 * 1024 * 1024, "max_io_queue": 8}
+"""boto3's managed transfers (downloads; multipart above 8 MiB): 2 parts in flight, not its default
+10, and 8 chunks queued for the file, not 100, so a download holds ~20 MiB of buffers."""
 
 
 class ArchiveHook(WarehouseHook):
