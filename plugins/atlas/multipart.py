@@ -58,8 +58,8 @@ class MultipartUpload(io.RawIOBase):
         self._buffer += view
         self._position += len(view)
         while len(self._buffer) >= PART_BYTES:
-            with memoryview(self._buffer) as view:
-                part = bytes(view[:PART_BYTES])
+            with memoryview(self._buffer) as buffered:
+                part = bytes(buffered[:PART_BYTES])
             del self._buffer[:PART_BYTES]
             self._send(part)
         return len(view)
