@@ -8,11 +8,12 @@ eight fields, as a CSV source lands them) and starts a ``moto_server``. Then, in
 
 a) the baseline: ``COPY <partition> TO STDOUT`` read to the end by a client that only counts the
    bytes;
-b) Atlas: ``ArchiveHook.archive_partition`` (export to Parquet with the table's checksum computed
-   alongside, upload, read back and compare, manifest, detach, drop, audit) in a child process
-   whose peak RSS is reported (``os.wait4``: that child alone, not moto), with the time of each
-   step (``checksum_elsewhere`` overlaps the export); then the restore of the same partition in
-   that child.
+b) Atlas: ``ArchiveHook.archive_partition`` (export to Parquet, PostgreSQL hashing each row in
+   the export query, streamed into a multipart upload; read back and compare with PostgreSQL's
+   checksum; manifest, detach, drop, audit) in a child process whose peak RSS is reported
+   (``os.wait4``: that child alone, not moto), with the time of each step (``export`` runs inside
+   ``upload``: the upload is the export streamed); then the restore of the same partition in that
+   child.
 
 Targets: peak RSS < 300 MB whatever the partition's size (run 1M and 5M), archive throughput
 within 2x of the COPY baseline (ratio archive time / COPY time <= 2).
@@ -89,7 +90,7 @@ def child() -> None:
     hook = ArchiveHook()
     phases: dict[str, float] = {}
     parquet_io.export_parquet = _timed("export", phases, parquet_io.export_parquet)  # type: ignore[method-assign]
-    for step in ("_checksum_elsewhere", "_upload", "_verify", "_record", "_detach_and_drop"):
+    for step in ("_upload", "_verify", "_record", "_detach_and_drop"):
         setattr(hook, step, _timed(step.strip("_"), phases, getattr(hook, step)))
     partition = next(p for p in hook.partitions("explore.raw_data") if p.name == PARTITION)
     rss_airflow = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -11,6 +11,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from atlas import row_checksum
 from atlas.exceptions import ArchiveError
 from atlas.parquet_io import table_columns
 from atlas.sql import load_sql
@@ -60,12 +61,33 @@ def object_key(relation: str, parent: str | None = None) -> str:
     return f"{schema}/{table}/{name}.parquet"
 
 
-def table_checksum(conn: psycopg.Connection[Any], relation: str) -> tuple[int, str]:
-    """Row count and ``archive.relation_checksum`` of a table, computed by PostgreSQL."""
-    row = conn.execute(load_sql("archive", "checksum"), {"table": relation}).fetchone()
+def table_checksum(
+    conn: psycopg.Connection[Any], relation: str, algorithm: str = row_checksum.ALGORITHM
+) -> tuple[int, str]:
+    """Row count and checksum of a table, computed by PostgreSQL: ``sha64`` (:mod:`atlas.row_checksum`,
+    what an archive records), or ``h64x2`` (``archive.relation_checksum``, sql/V019: the checksum of
+    manifest rows written before ``sha64``; :func:`checksum_algorithm` tells which a row has)."""
+    if algorithm == RELATION_CHECKSUM:
+        row = conn.execute(load_sql("archive", "checksum"), {"table": relation}).fetchone()
+    elif algorithm == row_checksum.ALGORITHM:
+        columns = table_columns(conn, relation)
+        with conn.transaction():  # the export's text forms of the columns it writes as text
+            conn.execute(load_sql("archive", "text_settings"))
+            row = conn.execute(row_checksum.checksum_query(relation, columns)).fetchone()
+    else:
+        raise ArchiveError(f"unknown checksum algorithm {algorithm!r} (known: sha64, h64x2)")
     if row is None:
         raise ArchiveError(f"no checksum of {relation}")
     return int(row[0]), str(row[1])
+
+
+RELATION_CHECKSUM = "h64x2"
+"""The prefix of ``archive.relation_checksum`` checksums (manifest rows written before ``sha64``)."""
+
+
+def checksum_algorithm(checksum: str) -> str:
+    """The algorithm a manifest row's checksum was computed with: its prefix (``sha64:…``)."""
+    return checksum.split(":", 1)[0]
 
 
 def split_relation(relation: str) -> sql.Identifier:

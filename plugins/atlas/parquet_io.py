@@ -13,8 +13,10 @@ Load: ``ParquetFile.iter_batches`` reads the file a batch at a time; each batch 
 by Arrow's own writer and streamed into ``COPY … FROM STDIN (FORMAT csv)``, so PostgreSQL parses
 every value with its own input functions.
 
-Verification: :class:`RowDigest` digests the rows as they are exported and as they are read
-back from the object (or loaded by a restore), the same function on both sides.
+Verification: PostgreSQL hashes every row it exports in the export query itself
+(:mod:`atlas.row_checksum`, the ``sha64`` checksum); :func:`file_checksum` computes the same
+checksum from an object read back. :class:`RowDigest` digests the rows a restore loads (the
+``object_digest`` of manifest rows written before ``sha64``).
 
 The Parquet types are the ones DuckDB, pandas and Spark read without Atlas (:func:`arrow_type`):
 integers, floats, booleans, dates and timestamps natively (``timestamptz`` as UTC microseconds);
@@ -37,7 +39,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import psycopg
 import pyarrow as pa
@@ -45,19 +47,22 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 from psycopg import sql
 
+from atlas import row_checksum
 from atlas.sql import load_sql
 
 log = logging.getLogger(__name__)
 
-READ_ROWS = 5_000
+READ_ROWS = 8_192
 """Rows per batch read back from Parquet."""
 ADBC_BATCH_BYTES = 4 * 1024 * 1024
 """The size of the record batches the export reads (a hint to the ADBC driver)."""
 ROW_GROUP_ROWS = 65_536
 """Rows per Parquet row group: large enough for readers' column scans (DuckDB's own groups are
 122,880 rows), small enough that one group in memory keeps the process under ~300 MB."""
-ROW_GROUP_BYTES = 16 * 1024 * 1024
-"""A row group is written early once its buffered Arrow data passes this size (wide rows)."""
+ROW_GROUP_BYTES = 8 * 1024 * 1024
+"""A row group is written early once its buffered Arrow data passes this size (wide rows: ~20,000
+rows of ``explore.raw_data``); the group's Arrow data and its encoded pages are what the export
+holds, and the read-back decodes a group's column chunks at a time."""
 PG_TYPES_KEY = b"atlas.pg_types"
 SOURCE_KEY = b"atlas.source"
 
@@ -97,16 +102,18 @@ def table_columns(conn: psycopg.Connection[Any], table: str) -> list[PgColumn]:
 
 
 def _select(table: str, columns: Sequence[PgColumn]) -> sql.Composed:
-    """The export's query: native columns as they are, every other one as PostgreSQL's text."""
+    """The export's query: native columns as they are, every other one as PostgreSQL's text, and
+    last each row's ``sha64`` hash (:mod:`atlas.row_checksum`) of those same values (``OFFSET 0``
+    keeps the subquery whole: each value is rendered once, for the export and the hash)."""
     schema, name = table.split(".", 1)
-    return sql.SQL("SELECT {} FROM {}").format(
-        sql.SQL(", ").join(
-            sql.Identifier(c.name)
-            if c.typname in _NATIVE
-            else sql.SQL("{}::text AS {}").format(sql.Identifier(c.name), sql.Identifier(c.name))
-            for c in columns
-        ),
-        sql.Identifier(schema, name),
+    exported = sql.SQL(", ").join(
+        sql.Identifier(c.name)
+        if c.typname in _NATIVE
+        else sql.SQL("{}::text AS {}").format(sql.Identifier(c.name), sql.Identifier(c.name))
+        for c in columns
+    )
+    return sql.SQL("SELECT s.*, {} FROM (SELECT {} FROM {} OFFSET 0) AS s").format(
+        row_checksum.row_hash_sql(columns, "s"), exported, sql.Identifier(schema, name)
     )
 
 
@@ -119,8 +126,9 @@ def _conninfo(conn: psycopg.Connection[Any]) -> str:
 @contextmanager
 def _arrow_batches(
     conn: psycopg.Connection[Any], table: str, columns: Sequence[PgColumn], schema: pa.Schema
-) -> Iterator[Iterator[pa.RecordBatch]]:
-    """The rows of ``table`` as Arrow record batches of ``schema``, read in ``conn``'s snapshot.
+) -> Iterator[Iterator[tuple[pa.RecordBatch, pa.Array]]]:
+    """The rows of ``table`` as Arrow record batches of ``schema``, each with PostgreSQL's hashes
+    of its rows, read in ``conn``'s snapshot.
 
     The ADBC PostgreSQL driver runs the query as ``COPY (…) TO STDOUT (FORMAT binary)`` and
     decodes it into Arrow batches in C++, a batch (~:data:`ADBC_BATCH_BYTES`) at a time. It has a
@@ -143,10 +151,11 @@ def _arrow_batches(
         cur.execute("COMMIT")
 
 
-def _conform(batch: pa.RecordBatch, schema: pa.Schema) -> pa.RecordBatch:
+def _conform(batch: pa.RecordBatch, schema: pa.Schema) -> tuple[pa.RecordBatch, pa.Array]:
     """``batch`` as a batch of ``schema`` (the driver's field metadata dropped; its types are
-    the schema's, which :func:`arrow_type` chose from the same PostgreSQL types)."""
-    return pa.RecordBatch.from_arrays(batch.columns, schema=schema)
+    the schema's, which :func:`arrow_type` chose from the same PostgreSQL types) and its last
+    column, the rows' hashes."""
+    return pa.RecordBatch.from_arrays(batch.columns[:-1], schema=schema), batch.column(-1)
 
 
 def arrow_schema(table: str, columns: Sequence[PgColumn]) -> pa.Schema:
@@ -167,15 +176,13 @@ class Digest:
 
 
 class RowDigest:
-    """The content digest of rows, computed the same way for the table's export and the object.
+    """The rows a restore loads, rendered as COPY's CSV, and their digest in file order.
 
     Each batch is rendered with Arrow's CSV writer (no header, strings quoted, NULL empty) and the
     bytes are fed to SHA-256. A row's rendering does not depend on how rows are cut into batches,
-    so the digest is that of the rows *in order*: the export's order is the file's (Parquet keeps
-    it), and a reader of the object sees the same sequence. It covers every value, a lost,
-    added or changed row, and a value another type would render differently. It is not
-    order-independent: the partition's own checksum is (``archive.relation_checksum``, which a
-    restore verifies after loading).
+    so the digest is that of the rows *in order*. It is the ``object_digest`` of manifest rows
+    written before the ``sha64`` checksum (:mod:`atlas.row_checksum`), which a restore of them
+    still checks; newer rows are checked by PostgreSQL's checksum of the restored rows alone.
     """
 
     def __init__(self) -> None:
@@ -219,18 +226,29 @@ def _utc_wall_clock(batch: pa.RecordBatch) -> pa.RecordBatch:
 _WRITE_OPTIONS = pa_csv.WriteOptions(include_header=False, quoting_style="needed")
 
 
-def export_parquet(conn: psycopg.Connection[Any], table: str, path: Path) -> Digest:
-    """Write every row of ``table`` to the Parquet file ``path``; return their count and digest.
+@dataclass(frozen=True)
+class Export:
+    """What an export wrote: its rows and their ``sha64`` checksum, as PostgreSQL hashed them."""
+
+    rows: int
+    checksum: str
+
+
+def export_parquet(
+    conn: psycopg.Connection[Any], table: str, sink: Path | IO[bytes] | io.RawIOBase
+) -> Export:
+    """Write every row of ``table`` as Parquet to ``sink`` (a path, or a binary stream such as
+    :class:`atlas.multipart.MultipartUpload`); return their count and PostgreSQL's checksum.
 
     Reads in the snapshot of the caller's transaction (:func:`_arrow_batches`): the caller
     decides what the rows are consistent with (a lock, a snapshot).
     """
     columns = table_columns(conn, table)
     schema = arrow_schema(table, columns)
-    digest = RowDigest()
+    rows = total = 0
     pending: list[pa.RecordBatch] = []
     pending_rows = pending_bytes = 0
-    with pq.ParquetWriter(path, schema, compression="snappy") as writer:
+    with pq.ParquetWriter(sink, schema, compression="snappy") as writer:
 
         def flush() -> None:
             nonlocal pending, pending_rows, pending_bytes
@@ -239,24 +257,27 @@ def export_parquet(conn: psycopg.Connection[Any], table: str, path: Path) -> Dig
             pending, pending_rows, pending_bytes = [], 0, 0
 
         with _arrow_batches(conn, table, columns, schema) as batches:
-            for batch in batches:
-                digest.render(batch)
+            for batch, hashes in batches:
+                total += row_checksum.sum_hashes(hashes)
+                rows += batch.num_rows
                 pending.append(batch)
                 pending_rows += batch.num_rows
                 pending_bytes += batch.nbytes
                 if pending_rows >= ROW_GROUP_ROWS or pending_bytes >= ROW_GROUP_BYTES:
                     flush()
         flush()
-    log.info("exported %s rows of %s to %s (%s bytes)", digest.rows, table, path, path.stat().st_size)
-    return digest.result()
+    pa.default_memory_pool().release_unused()  # what the export held goes back before the read-back
+    log.info("exported %s rows of %s", rows, table)
+    return Export(rows, row_checksum.checksum_text(total))
 
 
-def file_digest(path: Path) -> Digest:
-    """Row count and digest of the rows of a Parquet file (read back a batch at a time)."""
-    digest = RowDigest()
+def file_checksum(path: Path) -> tuple[int, str]:
+    """Row count and ``sha64`` checksum of the rows of a Parquet file (read a batch at a time)."""
+    checksum = row_checksum.RowChecksum()
     for batch in _read_batches(path):
-        digest.render(batch)
-    return digest.result()
+        checksum.update(batch)
+    pa.default_memory_pool().release_unused()
+    return checksum.result()
 
 
 def _read_batches(path: Path) -> Iterator[pa.RecordBatch]:

@@ -6,14 +6,14 @@ and retention"):
 1. take the advisory lock ``archive:<partition>`` (two archivers never work on one partition;
    the second finds it gone and does nothing) and ``LOCK TABLE … IN SHARE MODE`` (no row can be
    written to it from here on, so what is exported is what is dropped);
-2. export it to a local Parquet file (:mod:`atlas.parquet_io`, bounded memory; the ADBC driver
-   reads it in this transaction's snapshot), its rows digested on the way; meanwhile, through
-   steps 2 to 4, a second connection computes the partition's ``archive.relation_checksum``
-   (kept in the manifest; a restore checks it);
-3. upload it through ``S3Hook`` to ``<schema>/<table>/<partition>.parquet`` (boto3's managed,
-   multipart transfer);
-4. verify: download the object and digest its rows the same way: the digest must equal the
-   export's, and the row count PostgreSQL's;
+2. export it as Parquet (:mod:`atlas.parquet_io`, bounded memory; the ADBC driver reads it in
+   this transaction's snapshot), PostgreSQL hashing each row it exports in the same query
+   (:mod:`atlas.row_checksum`: the table's ``sha64`` checksum, kept in the manifest);
+3. the Parquet bytes go straight into a multipart upload through ``S3Hook``'s client to
+   ``<schema>/<table>/<partition>.parquet`` (:class:`atlas.multipart.MultipartUpload`: parts
+   sent while the export goes on; no local file);
+4. verify: download the object and compute the same checksum from its rows: row count and
+   checksum must equal PostgreSQL's;
 5. record the verified object in ``archive.snapshots`` (committed on a second connection, so the
    manifest shows it even if what follows fails);
 6. detach and drop the partition, mark the manifest row dropped, write the audit entries, commit.
@@ -31,7 +31,6 @@ import os
 import re
 import tempfile
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from functools import cached_property
 from pathlib import Path
@@ -49,6 +48,7 @@ from atlas.archive import (
     SnapshotResult,
     apply_tombstones,
     audit,
+    checksum_algorithm,
     object_key,
     split_relation,
     table_checksum,
@@ -58,6 +58,7 @@ from atlas.exceptions import ArchiveError
 from atlas.hooks import psycopg_connection
 from atlas.hooks.locks import advisory_xact_lock
 from atlas.hooks.warehouse import WarehouseHook
+from atlas.multipart import MultipartUpload
 from atlas.partitions import add_grains, partition_grain
 from atlas.sql import load_sql
 
@@ -69,13 +70,13 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 TMP_DIR_ENV = "ATLAS_ARCHIVE_TMP"
-"""Where the local Parquet files are written while they are uploaded or read back (default: the
+"""Where the local Parquet files are written while they are read back or restored (default: the
 system's temporary directory)."""
 
 
-TRANSFER_CONFIG = {"max_concurrency": 4, "multipart_chunksize": 8 * 1024 * 1024, "max_io_queue": 16}
-"""boto3's managed transfers (multipart above 8 MiB): 4 parts in flight, not its default 10, and
-16 chunks queued for the file, not 100, so an upload or download holds ~40 MiB of buffers."""
+TRANSFER_CONFIG = {"max_concurrency": 2, "multipart_chunksize": 8 * 1024 * 1024, "max_io_queue": 8}
+"""boto3's managed transfers (downloads; multipart above 8 MiB): 2 parts in flight, not its default
+10, and 8 chunks queued for the file, not 100, so a download holds ~20 MiB of buffers."""
 
 
 class ArchiveHook(WarehouseHook):
@@ -147,7 +148,7 @@ class ArchiveHook(WarehouseHook):
                 return None
             cur.execute(sql.SQL("LOCK TABLE {} IN SHARE MODE").format(split_relation(partition.name)))
             key = object_key(partition.name, partition.parent)
-            result = self._export_and_verify(conn, partition.name, bucket, key, workdir, checksum_aside=True)
+            result = self._export_and_verify(conn, partition.name, bucket, key, workdir)
             snapshot_id = self._record(
                 kind="archive",
                 result=result,
@@ -186,7 +187,7 @@ class ArchiveHook(WarehouseHook):
             conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
             if cur.execute("SELECT to_regclass(%s)", (table,)).fetchone() == (None,):
                 raise ArchiveError(f"cannot snapshot {table!r}: no such table")
-            result = self._export_and_verify(conn, table, bucket, key, workdir, checksum_aside=False)
+            result = self._export_and_verify(conn, table, bucket, key, workdir)
             result.snapshot_id = self._record(
                 kind="snapshot",
                 result=result,
@@ -202,60 +203,46 @@ class ArchiveHook(WarehouseHook):
     # -- the steps (separate methods: each is one step of the order above) ----------------------
 
     def _export_and_verify(
-        self,
-        conn: psycopg.Connection[Any],
-        relation: str,
-        bucket: str,
-        key: str,
-        workdir: Path,
-        *,
-        checksum_aside: bool,
+        self, conn: psycopg.Connection[Any], relation: str, bucket: str, key: str, workdir: Path
     ) -> SnapshotResult:
-        """Export, upload, read back and compare; the table's checksum for the manifest.
+        """Export and upload, read back and compare with PostgreSQL's checksum of the rows.
 
-        ``checksum_aside``: compute the table's checksum on a second connection while the export
-        runs (the partition is locked against writes, so both see the same rows); otherwise in
-        ``conn``'s own snapshot (a point-in-time snapshot under REPEATABLE READ).
+        The rows are those of ``conn``'s snapshot: a partition locked against writes, or a
+        point-in-time snapshot under REPEATABLE READ.
         """
-        exported = workdir / "export.parquet"
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="atlas-checksum") as pool:
-            # the checksum runs through the export, the upload and the read-back: it is first
-            # needed after them
-            aside = pool.submit(self._checksum_elsewhere, relation) if checksum_aside else None
-            digest = parquet_io.export_parquet(conn, relation, exported)
-            size = exported.stat().st_size
-            self._upload(exported, bucket, key)
-            exported.unlink()
-            found = self._verify(bucket, key, workdir)
-            rows, checksum = aside.result() if aside else table_checksum(conn, relation)
-        if found != digest or digest.rows != rows:
+        exported, size = self._upload(conn, relation, bucket, key)
+        rows, checksum = self._verify(bucket, key, workdir)
+        if (rows, checksum) != (exported.rows, exported.checksum):
             raise ArchiveError(
-                f"verification of s3://{bucket}/{key} failed: {relation} has {rows} rows, the export "
-                f"{digest}, the object read back {found}; the partition is kept, the next run retries"
+                f"verification of s3://{bucket}/{key} failed: PostgreSQL exported {exported.rows} rows of "
+                f"{relation} with checksum {exported.checksum}, the object read back has {rows} rows, "
+                f"checksum {checksum}; the partition is kept, the next run retries"
             )
-        extra = {"size_bytes": size, "object_digest": digest.sha256}
-        return SnapshotResult(0, bucket, key, relation, relation, rows, checksum, extra)
+        extra = {"size_bytes": size}
+        return SnapshotResult(0, bucket, key, relation, relation, rows, exported.checksum, extra)
 
-    def _checksum_elsewhere(self, relation: str) -> tuple[int, str]:
-        with psycopg_connection(self) as conn:
-            return table_checksum(conn, relation)
-
-    def _upload(self, path: Path, bucket: str, key: str) -> None:
+    def _upload(
+        self, conn: psycopg.Connection[Any], relation: str, bucket: str, key: str
+    ) -> tuple[parquet_io.Export, int]:
+        """Export ``relation`` straight into a multipart upload of the object; the export's rows
+        and checksum, and the object's size."""
         if not self.s3.check_for_bucket(bucket):
             self.s3.create_bucket(bucket_name=bucket)
-        self.s3.load_file(filename=str(path), key=key, bucket_name=bucket, replace=True)
+        with MultipartUpload(self.s3.get_conn(), bucket, key) as stream:
+            exported = parquet_io.export_parquet(conn, relation, stream)
+        return exported, stream.size
 
     def _download(self, bucket: str, key: str, path: Path) -> None:
         self.s3.get_conn().download_file(
             Bucket=bucket, Key=key, Filename=str(path), Config=self.s3.transfer_config
         )
 
-    def _verify(self, bucket: str, key: str, workdir: Path) -> parquet_io.Digest:
-        """Row count and digest of the object as read back from S3 (the export's are compared)."""
+    def _verify(self, bucket: str, key: str, workdir: Path) -> tuple[int, str]:
+        """Row count and ``sha64`` checksum of the object as read back from S3."""
         readback = workdir / "readback.parquet"
         self._download(bucket, key, readback)
         try:
-            return parquet_io.file_digest(readback)
+            return parquet_io.file_checksum(readback)
         finally:
             readback.unlink()
 
@@ -365,8 +352,10 @@ class ArchiveHook(WarehouseHook):
             readback = workdir / "restore.parquet"
             self._download(bucket, key, readback)
             loaded = parquet_io.load_parquet(conn, readback, name)
-            got = table_checksum(conn, name)
-            if loaded != parquet_io.Digest(row_count, object_digest) or got != (row_count, checksum):
+            got = table_checksum(conn, name, checksum_algorithm(checksum))
+            # object_digest: only manifest rows written before the sha64 checksum have one
+            digest_ok = loaded == parquet_io.Digest(row_count, object_digest) if object_digest else True
+            if not digest_ok or loaded.rows != row_count or got != (row_count, checksum):
                 raise ArchiveError(
                     f"restore of {name} from s3://{bucket}/{key}: the object holds {loaded} and loads as "
                     f"{got}, the manifest says {row_count} rows, digest {object_digest}, checksum {checksum}; "

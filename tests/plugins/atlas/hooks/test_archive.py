@@ -14,7 +14,15 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from atlas.archive import Partition, RunInfo, SnapshotResult
+from atlas import parquet_io
+from atlas.archive import (
+    RELATION_CHECKSUM,
+    Partition,
+    RunInfo,
+    SnapshotResult,
+    checksum_algorithm,
+    table_checksum,
+)
 from atlas.config.retention import ProjectRetention
 from atlas.exceptions import ArchiveError, LockTimeoutError
 from atlas.hooks.archive import ArchiveHook
@@ -243,6 +251,40 @@ def test_tombstone_older_than_the_archive_is_not_reapplied(
     assert result is not None
     assert hook.restore(snapshot_id=result.snapshot_id).extra["erased_rows"] == 0
     assert len(_rows(fresh_warehouse_dsn)) == 4
+
+
+def test_a_manifest_row_of_the_older_checksum_still_restores(
+    hook: ArchiveHook, fresh_warehouse_dsn: str, s3_bucket: str
+) -> None:
+    """A manifest row written before sha64 (an h64x2 checksum of archive.relation_checksum and an
+    object digest) restores with those checks; a wrong object digest still refuses it."""
+    _create_table(fresh_warehouse_dsn)
+    before = _rows(fresh_warehouse_dsn)
+    with psycopg.connect(fresh_warehouse_dsn) as conn:
+        old_checksum = table_checksum(conn, "navigate.fact_types_p2015", RELATION_CHECKSUM)
+    result = hook.archive_partition(
+        _partition(hook, "navigate.fact_types_p2015"), bucket=s3_bucket, keep_months=None
+    )
+    assert result is not None
+    assert checksum_algorithm(result.checksum) == "sha64"
+    digest = parquet_io.RowDigest()
+    for batch in pq.read_table(_download_bytes(hook, s3_bucket, result.object_key)).to_batches():
+        digest.render(batch)
+
+    def as_older_row(object_digest: str) -> None:
+        with psycopg.connect(fresh_warehouse_dsn) as conn:
+            conn.execute(
+                "UPDATE archive.snapshots SET checksum = %s, object_digest = %s WHERE snapshot_id = %s",
+                (old_checksum[1], object_digest, result.snapshot_id),
+            )
+
+    as_older_row("0" * 64)
+    with pytest.raises(ArchiveError, match="nothing was restored"):
+        hook.restore(snapshot_id=result.snapshot_id)
+    assert _rows(fresh_warehouse_dsn) == []
+    as_older_row(digest.result().sha256)
+    assert hook.restore(snapshot_id=result.snapshot_id).checksum.startswith("h64x2:")
+    assert _rows(fresh_warehouse_dsn) == before
 
 
 def _failing(step: str, exc: BaseException) -> Any:
