@@ -74,9 +74,14 @@ TMP_DIR_ENV = "ATLAS_ARCHIVE_TMP"
 system's temporary directory)."""
 
 
-TRANSFER_CONFIG = {"max_concurrency": 2, "multipart_chunksize": 8 * 1024 * 1024, "max_io_queue": 8}
-"""boto3's managed transfers (downloads; multipart above 8 MiB): 2 parts in flight, not its default
-10, and 8 chunks queued for the file, not 100, so a download holds ~20 MiB of buffers."""
+MAX_OBJECT_SIZE = 5 * 1024**4
+"""S3's largest object (5 TiB)."""
+TRANSFER_CONFIG = {"multipart_threshold": MAX_OBJECT_SIZE, "max_io_queue": 8}
+"""boto3's managed transfers (the downloads): every object in one streamed GET, not in ranged GETs
+of 8 MiB parts; and 8 chunks queued for the file, not 100, so a download holds a few MiB of
+buffers. A ranged GET costs moto_server (and any server that reads the object to slice it) the
+whole object: read back in parts, a 5M-row partition took 37 s against 4 s for 1M rows, a time
+growing with the square of the size (bench/bench_archive.py)."""
 
 
 class ArchiveHook(WarehouseHook):
