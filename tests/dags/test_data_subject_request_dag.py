@@ -126,13 +126,15 @@ def _tables(conn: psycopg.Connection[Any]) -> list[str]:
 
 
 def _traces(dsn: str, values: list[str]) -> dict[str, int]:
-    """Rows of every explore, chart and navigate table whose text holds any of ``values`` (case-blind)."""
+    """Rows of every explore, chart and navigate table whose text holds any of ``values`` (case-blind),
+    or whose bytes do (a bytea column, such as a quarantined line's raw_bytes, shows as hex)."""
     found = {}
     with psycopg.connect(dsn) as conn:
         for table in _tables(conn):
             n = conn.execute(
                 f"SELECT count(*) FROM {table} AS t WHERE EXISTS"  # names from the catalog
-                " (SELECT 1 FROM unnest(%s::text[]) v WHERE strpos(lower(t::text), lower(v)) > 0)",
+                " (SELECT 1 FROM unnest(%s::text[]) v WHERE strpos(lower(t::text), lower(v)) > 0"
+                "  OR strpos(t::text, encode(convert_to(v, 'UTF8'), 'hex')) > 0)",
                 (values,),
             ).fetchone()[0]
             if n:

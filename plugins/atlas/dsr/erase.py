@@ -76,7 +76,9 @@ def erase_explore(conn: psycopg.Connection[Any], selections: list[Selection], ac
             name = f"{sel.relation} ({sel.target.source}.{sel.target.entity.name})"
             if sel.relation == "explore.quarantine":
                 query = sql.SQL(
-                    "UPDATE explore.quarantine SET raw_record = %s WHERE {} AND raw_record IS DISTINCT FROM %s"
+                    # raw_bytes too: the line's exact bytes hold what its text held
+                    "UPDATE explore.quarantine SET raw_record = %s, raw_bytes = NULL"
+                    " WHERE {} AND (raw_record IS DISTINCT FROM %s OR raw_bytes IS NOT NULL)"
                 ).format(sel.where)
                 cur.execute(query, (ERASED_TEXT, *sel.params, ERASED_TEXT))
                 counts[name] += cur.rowcount

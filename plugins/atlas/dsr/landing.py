@@ -8,7 +8,9 @@ fields once per batch, and a record whose value of one of those fields hashes to
 (``compliance.subject_key_hash``: SHA-256 hex of the value's text, as ``payload ->> field``
 gives it) is written as erasure leaves it (:func:`atlas.dsr.erase.erased_payload`). Identifier
 values are also compared lower-cased, as :mod:`atlas.dsr.find` compares them without case (the
-tombstones hold the lower-cased form too, :func:`atlas.dsr.erase.write_tombstones`).
+tombstones hold the lower-cased form too, :func:`atlas.dsr.erase.write_tombstones`). A line the
+batch quarantines has no fields: it is landed erased (text ``[erased]``, bytes gone) when one of its
+tokens is an erased subject's identifier, as erasure leaves a quarantined line that names one.
 """
 
 from __future__ import annotations
@@ -72,6 +74,14 @@ class LandingErasure:
         if erased != payload:
             self.erased += 1
         return erased
+
+    @property
+    def identifier_hashes(self) -> list[str]:
+        """The tombstoned hashes of the identifier fields (e-mail and the like, lower-cased form
+        included): what a quarantined line that did not parse is searched for, token by token
+        (``explore/erase_quarantined_lines.sql``). The key field's hashes are left out: a key is
+        often a short number, and a line holding that number elsewhere is no record of the subject."""
+        return sorted({h for field in self.caseless for h in self.hashes[field]})
 
     def any_row_matches(self, header: Sequence[str], rows: Sequence[Sequence[str]]) -> bool:
         """Whether a CSV chunk (text values) may hold an erased subject's record (its field, last

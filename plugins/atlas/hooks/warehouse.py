@@ -343,6 +343,19 @@ def _copy_batch(
     if writer.rows_quarantined:
         with cur.copy(load_sql("explore", "copy_quarantine")) as copy:
             writer.copy_rejects(copy)
+        if erasure is not None and erasure.identifier_hashes:
+            from atlas.dsr.targets import ERASED_TEXT
+
+            cur.execute(
+                load_sql("explore", "erase_quarantined_lines"),
+                {
+                    "erased": ERASED_TEXT,
+                    "batch_id": bid,
+                    "interval_start": interval.start,
+                    "hashes": erasure.identifier_hashes,
+                },
+            )
+            erasure.erased += cur.rowcount
 
 
 def _landing_erasure(cur: psycopg.Cursor, subject: Target | None) -> LandingErasure | None:

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from atlas.batch_writer import payload_checksum
 from atlas.batches import Interval
 from atlas.config import load_source
-from atlas.connectors.base import Chunk
+from atlas.connectors.base import Chunk, Reject
 from atlas.connectors.files.csv_reader import CsvChunk
 from atlas.constants import SOURCES_DIR
 from atlas.dsr.erase import Actor
@@ -156,3 +156,52 @@ def test_the_landing_hash_is_the_databases(warehouse_dsn: str, value: Any) -> No
             (psycopg.types.json.Jsonb({"k": value}),),
         ).fetchone()
     assert row == (subject_key_hash(value),)
+
+
+def _land_with_rejects(customers: list[dict[str, str]], lines: list[bytes]) -> Any:
+    rejects = [
+        Reject(f"customers.csv:{100 + n}", 100 + n, line.decode("utf-8", "replace"), "broken line", line, 0)
+        for n, line in enumerate(lines)
+    ]
+    return WarehouseHook().land_batch(
+        source="crm",
+        entity="customers",
+        interval=DAY,
+        key_columns=["customer_id"],
+        chunks=iter([Chunk(records=[(c, "customers.csv:2") for c in customers], rejects=rejects)]),
+        dag_id="atlas_crm",
+        run_id="backfill__test",
+        subject=CUSTOMERS,
+    )
+
+
+def test_a_relanded_quarantined_line_naming_an_erased_subject_lands_erased(
+    fresh_warehouse_dsn: str, s3_bucket: str
+) -> None:
+    """Customer 3 erased; the interval re-landed with three broken lines: the one naming 3's
+    e-mail (another case, inside quotes) is quarantined as erasure leaves a line (text
+    ``[erased]``, no bytes), the others keep their text and bytes, and nothing was dropped."""
+    WarehouseHook().ensure_partitions("explore.raw_data", "month", DAY.start, DAY.start)
+    customers = [_customer(i) for i in range(1, 6)]
+    naming = b"3,\"Zo\xc3\xab3,O'Brien,<ZOE3@example.ORG>;+49 30 555 0103"
+    near = b"4,zoe3@example.org.evil,x"  # not the e-mail: one token holds more than it
+    other = b"5,\xff\xfe broken,zoe5@example.org"
+    assert _land_with_rejects(customers, [naming, near, other]).rows_erased == 0
+    _erase({"customer_id": 3}, s3_bucket)
+    with psycopg.connect(fresh_warehouse_dsn) as conn:
+        erased = conn.execute(
+            "SELECT line_number, raw_record, raw_bytes FROM explore.quarantine WHERE line_number = 100"
+        ).fetchall()
+    assert erased == [(100, ERASED_TEXT, None)]  # erasure itself: the line's text and its bytes
+    again = _land_with_rejects(customers, [naming, near, other])
+    assert (again.rows_read, again.rows_landed, again.rows_quarantined) == (8, 5, 3)
+    assert again.rows_erased == 2  # the record of customer 3 and the line naming its e-mail
+    with psycopg.connect(fresh_warehouse_dsn) as conn:
+        lines = conn.execute(
+            "SELECT line_number, raw_record, raw_bytes FROM explore.quarantine ORDER BY line_number"
+        ).fetchall()
+    assert lines == [
+        (100, ERASED_TEXT, None),
+        (101, near.decode(), near),
+        (102, other.decode("utf-8", "replace"), other),
+    ]
