@@ -9,8 +9,8 @@ each table with its ``dsr.erasure`` audit entry (rows changed). Explore's payloa
 recomputed with the landing's own function (:func:`atlas.batch_writer.payload_checksum`), the
 batches' checksums adjusted, chart's ``_payload_checksum`` taken from the new payload, and the
 change audited (``dsr.checksums``). An SCD2 version's ``change_hash`` is recomputed from the erased
-chart row as the staging model computes it, so the next snapshot run finds no change and adds
-no version. Tombstones (``compliance.erasure_tombstones``) make a later restore of an older
+chart row by the function the staging model calls (``pipeline.change_hash``, sql/V030), so the
+next snapshot run finds no change and adds no version. Tombstones (``compliance.erasure_tombstones``) make a later restore of an older
 archive erase the subject again. A second run changes nothing (every update skips rows already
 erased) and records no new tombstone.
 """
@@ -223,9 +223,9 @@ def erase_navigate(
             sets = [sql.SQL("{} = NULL").format(sql.Identifier(c)) for c in sel.personal]
             pending = [sql.SQL("t.{} IS NOT NULL").format(sql.Identifier(c)) for c in sel.personal]
             if target is not None and target.key.name == sel.key:
-                # As the staging model computes it (macros/masking.sql change_hash) from the erased chart row.
+                # The staging model's hash (dbt macro change_hash) of the erased chart row: one SQL function.
                 hashed = sql.SQL(
-                    "(SELECT pipeline.keyed_hash(row({})::text) FROM {} AS c WHERE c.{} = t.{})"
+                    "(SELECT pipeline.change_hash(VARIADIC ARRAY[{}]::text[]) FROM {} AS c WHERE c.{} = t.{})"
                 ).format(
                     sql.SQL(", ").join(
                         sql.SQL("(c.{})::text").format(sql.Identifier(h)) for h in target.hashed
