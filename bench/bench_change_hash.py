@@ -44,15 +44,15 @@ ATTRIBUTES = [
 FILL = """
 CREATE TABLE bench_customers AS
 SELECT i AS customer_id,
-       'First' || (i % 997) AS first_name,
-       CASE WHEN i % 13 = 0 THEN 'O''Brien, "Jr"' ELSE 'Last' || (i % 991) END AS last_name,
+       'First' || (i %% 997) AS first_name,
+       CASE WHEN i %% 13 = 0 THEN 'O''Brien, "Jr"' ELSE 'Last' || (i %% 991) END AS last_name,
        'user' || i || '@example.com' AS email,
-       CASE WHEN i % 7 = 0 THEN NULL ELSE '+49 30 ' || lpad((i % 1000000)::text, 7, '0') END AS phone,
-       'Street ' || (i % 500) AS street,
+       CASE WHEN i %% 7 = 0 THEN NULL ELSE '+49 30 ' || lpad((i %% 1000000)::text, 7, '0') END AS phone,
+       'Street ' || (i %% 500) AS street,
        'Berlin' AS city,
-       lpad((i % 99999)::text, 5, '0') AS postal_code,
+       lpad((i %% 99999)::text, 5, '0') AS postal_code,
        'DE' AS country,
-       (date '1950-01-01' + (i % 20000))::text AS birth_date
+       (date '1950-01-01' + (i %% 20000))::text AS birth_date
   FROM generate_series(1, %(n)s) AS i
 """
 CAST = ", ".join(f"({a})::text" for a in ATTRIBUTES)
