@@ -6,7 +6,7 @@ Creates its own migrated database on 127.0.0.1:5432 (or uses ``--dsn``) and a ta
 the nine text attributes ``dim_customer`` hashes (first_name … birth_date as text, some NULL, some
 with quotes, commas and spaces). Then, in the same run, best of ``--repeat``, it hashes every row
 three ways inside PostgreSQL: the inline expression the dbt macro and erasure wrote before V030
-(``pipeline.keyed_hash(row(...)::text)``, the baseline), ``pipeline.change_hash(...)``, and the
+(``pipeline.keyed_hash(row(...)::text)``, the baseline), ``pipeline.change_hash(row(...))``, and the
 text form alone (``row(...)::text``, what hashing adds to). It prints values/s of each, the ratio
 of ``change_hash`` to the baseline, the peak RSS of this process and the backend's, and checks
 that both give the same hash for every row.
@@ -58,7 +58,7 @@ SELECT i AS customer_id,
 CAST = ", ".join(f"({a})::text" for a in ATTRIBUTES)
 QUERIES = {
     "baseline keyed_hash(row(...)::text)": f"SELECT count(pipeline.keyed_hash(row({CAST})::text)) FROM bench_customers",
-    "pipeline.change_hash(...)": f"SELECT count(pipeline.change_hash({CAST})) FROM bench_customers",
+    "pipeline.change_hash(row(...))": f"SELECT count(pipeline.change_hash(row({CAST}))) FROM bench_customers",
     "text form only row(...)::text": f"SELECT count(row({CAST})::text) FROM bench_customers",
 }
 
@@ -101,13 +101,13 @@ def main() -> None:
                     conn.execute(query).fetchone()
                     best[name] = min(best.get(name, float("inf")), time.perf_counter() - started)
             differ = conn.execute(
-                f"SELECT count(*) FROM bench_customers WHERE pipeline.change_hash({CAST})"
+                f"SELECT count(*) FROM bench_customers WHERE pipeline.change_hash(row({CAST}))"
                 f" IS DISTINCT FROM pipeline.keyed_hash(row({CAST})::text)"
             ).fetchone()[0]  # type: ignore[index]
             backend_kb = backend_peak_kb(conn)
         for name, seconds in best.items():
             print(f"{name:40s} {seconds:7.2f} s  {args.rows / seconds:12,.0f} values/s")
-        base, new = best["baseline keyed_hash(row(...)::text)"], best["pipeline.change_hash(...)"]
+        base, new = best["baseline keyed_hash(row(...)::text)"], best["pipeline.change_hash(row(...))"]
         own_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         print(
             f"RESULT rows={args.rows} change_hash_values_per_s={args.rows / new:.0f}"

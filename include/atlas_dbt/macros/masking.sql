@@ -67,17 +67,13 @@
   computed on the UNMASKED values so that a change hidden by the mask (a new street, a new first
   name) still creates a new SCD2 version. Keyed, because an unkeyed digest of the attributes lets
   whoever reads navigate confirm a guessed identity; the read role may not call the function.
-  The hash is one SQL function, `pipeline.change_hash(VARIADIC text[])` (migration V030), which
+  The hash is one SQL function, `pipeline.change_hash(row(...))` (migration V030), which
   erasure calls too (atlas.dsr.erase) when it recomputes an erased version's hash: it hashes the
   text form of row(attributes), which keeps NULL and '' apart and never shifts values between
   columns (unlike concat_ws, which skips NULLs). Each attribute is cast to text here.
 -#}
 {% macro change_hash(columns) -%}
-    {%- if columns | length == 0 -%}
-    pipeline.change_hash(variadic '{}'::text[])
-    {%- else -%}
-    pipeline.change_hash({% for column in columns %}({{ column }})::text{% if not loop.last %}, {% endif %}{% endfor %})
-    {%- endif -%}
+    pipeline.change_hash(row({% for column in columns %}({{ column }})::text{% if not loop.last %}, {% endif %}{% endfor %}))
 {%- endmacro %}
 
 

@@ -227,7 +227,7 @@ def erase_navigate(
             if target is not None and target.key.name == sel.key:
                 # The staging model's hash (dbt macro change_hash) of the erased chart row: one SQL function.
                 hashed = sql.SQL(
-                    "(SELECT pipeline.change_hash(VARIADIC ARRAY[{}]::text[]) FROM {} AS c WHERE c.{} = t.{})"
+                    "(SELECT pipeline.change_hash(row({})) FROM {} AS c WHERE c.{} = t.{})"
                 ).format(
                     sql.SQL(", ").join(
                         sql.SQL("(c.{})::text").format(sql.Identifier(h)) for h in target.hashed

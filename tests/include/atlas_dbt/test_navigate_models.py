@@ -195,7 +195,7 @@ def unequal_change_hashes(dsn: str) -> list[tuple]:
     return query(
         dsn,
         "SELECT d.customer_id FROM navigate.dim_customer AS d JOIN chart.crm__customers AS c USING (customer_id)"
-        f" WHERE d.is_current AND (d.change_hash IS DISTINCT FROM pipeline.change_hash({attributes})"
+        f" WHERE d.is_current AND (d.change_hash IS DISTINCT FROM pipeline.change_hash(row({attributes}))"
         f" OR d.change_hash IS DISTINCT FROM pipeline.keyed_hash(row({attributes})::text))",
     )
 
