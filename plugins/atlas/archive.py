@@ -1,5 +1,6 @@
 """The archive's records and the SQL around them: who acts, partitions, manifest rows, audit
-entries, checksums and erasure tombstones (used by :class:`atlas.hooks.archive.ArchiveHook`)."""
+entries and checksums (used by :class:`atlas.hooks.archive.ArchiveHook`; erasure tombstones are
+applied on restore by :mod:`atlas.dsr.restore`)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,6 @@ from psycopg import sql
 
 from atlas import row_checksum
 from atlas.exceptions import ArchiveError
-from atlas.parquet_io import table_columns
 from atlas.sql import load_sql
 
 
@@ -124,31 +124,6 @@ def audit(
         task_id=run.task_id,
         details=details,
     )
-
-
-def apply_tombstones(cur: psycopg.Cursor[Any], parent: str, relation: str, since: dt.datetime) -> int:
-    """Delete the rows of subjects erased (``compliance.erasure_tombstones``) since ``since``."""
-    columns = {c.name: c for c in table_columns(cur.connection, relation)}
-    erased = 0
-    tombstones = cur.execute(load_sql("archive", "tombstones"), {"table": parent, "since": since}).fetchall()
-    for column, json_key, hashes in tombstones:
-        if column not in columns:
-            raise ArchiveError(
-                f"an erasure tombstone names {parent}.{column}, which {relation} does not have"
-            )
-        value = (
-            sql.SQL("{} ->> {}").format(sql.Identifier(column), sql.Literal(json_key))
-            if json_key
-            else sql.SQL("{}::text").format(sql.Identifier(column))
-        )
-        cur.execute(
-            sql.SQL("DELETE FROM {} WHERE compliance.subject_key_hash({}) = ANY(%s)").format(
-                split_relation(relation), value
-            ),
-            (hashes,),
-        )
-        erased += cur.rowcount
-    return erased
 
 
 def manifest_row(conn: psycopg.Connection[Any], snapshot_id: int) -> dict[str, Any]:

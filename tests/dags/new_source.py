@@ -77,7 +77,7 @@ class NewSource:
         self.patch.setenv(DBT_PROJECT_DIR_ENV, str(self.project))
 
     def run(self, day: dt.date) -> dict[str, Any]:
-        """The DAG run for ``day`` (logical date ``day + 1``): its state and each task's."""
+        """The DAG run for ``day`` (logical date ``day + 1``): its ids, its state and each task's."""
         dag = write_and_load_dag(
             self.session_dirs.test_dags,
             self.dag_id,
@@ -94,6 +94,8 @@ class NewSource:
         run = dag.test(logical_date=dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC))
         return {
             "dsn": self.dsn,
+            "dag_id": self.dag_id,
+            "run_id": run.run_id,
             "state": str(run.state),
             "states": {ti.task_id: str(ti.state) for ti in run.get_task_instances()},
         }

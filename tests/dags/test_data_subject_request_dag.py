@@ -210,7 +210,8 @@ def _exported(document: dict[str, Any], table: str) -> list[dict[str, Any]]:
 def test_access_export_holds_every_record_of_the_subject_in_every_layer(
     warehouse: dict[str, Any], access: dict[str, Any]
 ) -> None:
-    """The export holds exactly the subject's rows of raw, both quarantines, chart, history, current state, facts."""
+    """The export holds exactly the subject's rows of raw, both quarantines, chart, history, current state, facts,
+    and the order lines of the subject's orders (reached through the orders) in every layer."""
     assert access["status"] == "completed"
     assert access["due"] == dt.timedelta(days=30)
     assert access["location"] == f"s3://{warehouse['bucket']}/" + access["location"].split("/", 3)[3]
@@ -220,17 +221,40 @@ def test_access_export_holds_every_record_of_the_subject_in_every_layer(
         "explore.quarantine": f"SELECT count(*) FROM explore.quarantine WHERE raw_record LIKE '%{email}%'",
         "chart.crm__customers": f"SELECT count(*) FROM chart.crm__customers WHERE customer_id = {cid}",
         "chart.shop__orders": f"SELECT count(*) FROM chart.shop__orders WHERE customer_id = {cid}",
-        "chart.quarantine": f"SELECT count(*) FROM chart.quarantine WHERE payload->>'customer_id' = '{cid}'",
+        "chart.quarantine": f"SELECT count(*) FROM chart.quarantine WHERE payload->>'customer_id' = '{cid}'"
+        " OR (entity_name = 'order_lines' AND payload->>'order_id' IN"
+        f" (SELECT order_id::text FROM chart.shop__orders WHERE customer_id = {cid}))",
         "navigate.dim_customer": f"SELECT count(*) FROM navigate.dim_customer WHERE customer_id = {cid}",
         "navigate.crm__customers": f"SELECT count(*) FROM navigate.crm__customers WHERE customer_id = {cid}",
         "navigate.fact_orders": f"SELECT count(*) FROM navigate.fact_orders WHERE customer_id = {cid}",
+        # the order lines of the subject's orders (no customer_id of their own: through the orders)
+        "chart.shop__order_lines": "SELECT count(*) FROM chart.shop__order_lines WHERE order_id IN"
+        f" (SELECT order_id FROM chart.shop__orders WHERE customer_id = {cid})",
+        "navigate.shop__order_lines": "SELECT count(*) FROM navigate.shop__order_lines WHERE order_id IN"
+        f" (SELECT order_id FROM chart.shop__orders WHERE customer_id = {cid})",
+        "navigate.fact_order_lines": "SELECT count(*) FROM navigate.fact_order_lines WHERE order_id IN"
+        f" (SELECT order_id FROM chart.shop__orders WHERE customer_id = {cid})",
     }
     with psycopg.connect(warehouse["dsn"]) as conn:
         counts = {table: conn.execute(query).fetchone()[0] for table, query in expected.items()}  # type: ignore[index]
     assert counts["explore.raw_data"] >= 3  # two versions of the customer and the orders
     assert counts["navigate.dim_customer"] == 2
     assert min(counts[t] for t in ("explore.quarantine", "chart.quarantine", "navigate.fact_orders")) >= 1
-    assert {table: len(_exported(doc, table)) for table in expected} == counts
+    assert min(counts[t] for t in ("chart.shop__order_lines", "navigate.fact_order_lines")) >= 1
+    assert {table: len(_exported(doc, table)) for table in expected if table != "explore.raw_data"} == {
+        t: n for t, n in counts.items() if t != "explore.raw_data"
+    }
+    orders = {r["order_id"] for r in _exported(doc, "navigate.fact_orders")}
+    assert {r["order_id"] for r in _exported(doc, "navigate.fact_order_lines")} <= orders
+    lines = [s for s in doc["records"] if s["table"] == "navigate.fact_order_lines"]
+    assert [s.get("via") for s in lines] == ["shop.order_lines.order_id -> orders"]
+    raw = [s for s in doc["records"] if s["table"] == "explore.raw_data"]
+    assert sum(len(s["rows"]) for s in raw if s["entity"] != "order_lines") == counts["explore.raw_data"]
+    raw_lines = [
+        int(r["payload"]["order_id"]) for s in raw if s["entity"] == "order_lines" for r in s["rows"]
+    ]
+    assert len(raw_lines) >= counts["chart.shop__order_lines"]  # the lines' raw payloads too
+    assert set(raw_lines) <= orders
     assert {r["email"] for r in _exported(doc, "chart.crm__customers")} == {
         warehouse["subject"]["latest"]["email"]
     }

@@ -76,7 +76,8 @@ def policy_changes(dsn: str) -> list[tuple[Any, ...]]:
     return rows(
         dsn,
         "SELECT object_name, details ->> 'column', details #>> '{old,classification}', "
-        "details #>> '{new,classification}', details ->> 'rewritten', rows_affected FROM compliance.audit_log "
+        "details #>> '{new,classification}', details ->> 'rewritten', rows_affected, dag_id, run_id, task_id "
+        "FROM compliance.audit_log "
         "WHERE action = 'masking.policy_change' ORDER BY 1, 2",
     )
 
@@ -107,7 +108,11 @@ def club(
         after = rows(source.dsn, HISTORY)
         audited = policy_changes(source.dsn)
         again = source.run(DAY_2)
+        runs = rows(
+            source.dsn, "SELECT action, dag_id, run_id, task_id FROM compliance.audit_log ORDER BY audit_id"
+        )
         yield {
+            "runs": runs,
             "dsn": source.dsn,
             "states": [first, second, again],
             "before": before,
@@ -156,6 +161,17 @@ def test_each_change_is_audited_once_per_relation(club):
         ]
     assert [a[:5] for a in club["audited"]] == expected
     assert {a[0]: a[5] for a in club["audited"]} == {"club__members": 2, "club__members_history": 2}
+    second = club["states"][1]
+    assert {a[6:] for a in club["audited"]} == {
+        (second["dag_id"], second["run_id"], "navigate.dbt_producer_watcher")
+    }  # the run whose dbt build saw the change, from the navigate task's environment
+
+
+def test_every_audit_entry_of_the_runs_names_its_dag_run(club):
+    """Each entry the three runs wrote (ingest, promotion, PII scan, policy change ...) names one of them."""
+    runs = {(run["dag_id"], run["run_id"]) for run in club["states"]}
+    assert {"ingest.batch", "promote.batch", "masking.policy_change"} <= {a for a, *_ in club["runs"]}
+    assert [entry for entry in club["runs"] if (entry[1], entry[2]) not in runs] == []
 
 
 def test_a_rerun_changes_nothing(club):

@@ -63,15 +63,17 @@
 
 
 {#-
-  Keyed hash (HMAC-SHA256, `pipeline.keyed_hash`, migration V017) of the business attributes,
+  Keyed hash (HMAC-SHA256 under a key that never leaves the database) of the business attributes,
   computed on the UNMASKED values so that a change hidden by the mask (a new street, a new first
   name) still creates a new SCD2 version. Keyed, because an unkeyed digest of the attributes lets
-  whoever reads navigate confirm a guessed identity; the key never leaves the database and the
-  read role may not call the function. A row constructor's text form keeps NULL and '' apart and
-  never shifts values between columns (unlike concat_ws, which skips NULLs).
+  whoever reads navigate confirm a guessed identity; the read role may not call the function.
+  The hash is one SQL function, `pipeline.change_hash(row(...))` (migration V030), which
+  erasure calls too (atlas.dsr.erase) when it recomputes an erased version's hash: it hashes the
+  text form of row(attributes), which keeps NULL and '' apart and never shifts values between
+  columns (unlike concat_ws, which skips NULLs). Each attribute is cast to text here.
 -#}
 {% macro change_hash(columns) -%}
-    pipeline.keyed_hash(row({% for column in columns %}({{ column }})::text{% if not loop.last %}, {% endif %}{% endfor %})::text)
+    pipeline.change_hash(row({% for column in columns %}({{ column }})::text{% if not loop.last %}, {% endif %}{% endfor %}))
 {%- endmacro %}
 
 

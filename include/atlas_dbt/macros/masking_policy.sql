@@ -6,7 +6,7 @@
   detections) is compared with the one the last run registered in the data-asset inventory
   (compliance.data_assets, written by `register_columns` after each build). For each column that
   changed, one `masking.policy_change` entry goes to compliance.audit_log (old and new
-  classification, entity and masking; the relation's rows). A current state is rebuilt by the run
+  classification, entity and masking; the relation's rows; the DAG run, `atlas_audit_run`). A current state is rebuilt by the run
   anyway; a snapshot (`rewrite=true`) also rewrites the column in every version it holds, from the
   raw payload of the explore.raw_data row the version came from (`_raw_id`, the column's
   `raw_text` meta: the payload's value as promotion normalises it), so history rows show what the
@@ -78,8 +78,8 @@ update {{ relation }} as h
    set {{ column }} = ({{ atlas_masked('h.' ~ column ~ '::text', policy, withheld_type) if shown_as_is else 'null' }}){{ cast }};
                     {%- endif -%}
                 {%- endif %}
-insert into compliance.audit_log (action, object_schema, object_name, rows_affected, details)
-select 'masking.policy_change', {{ atlas_sql_literal(schema) }}, {{ atlas_sql_literal(table) }}, count(*),
+insert into compliance.audit_log (action, object_schema, object_name, dag_id, run_id, task_id, rows_affected, details)
+select 'masking.policy_change', {{ atlas_sql_literal(schema) }}, {{ atlas_sql_literal(table) }}, {{ atlas_audit_run() }}, count(*),
        jsonb_build_object(
            'column', {{ atlas_sql_literal(name) }},
            'rewritten', {{ 'true' if rewrite else 'false' }},
@@ -137,4 +137,17 @@ select 'masking.policy_change', {{ atlas_sql_literal(schema) }}, {{ atlas_sql_li
         {%- endif -%}
     {%- endif -%}
     {{ return(policy) }}
+{%- endmacro %}
+
+
+{#-
+  The DAG run, as the SQL literals (dag_id, run_id, task_id) of an audit entry dbt writes: the
+  navigate task's environment (ATLAS_DAG_ID / ATLAS_RUN_ID / ATLAS_TASK_ID, atlas.dbt.task_group.RUN_ENV;
+  environment variables, not vars, so dbt's partial parse survives), null each outside a DAG run.
+-#}
+{% macro atlas_audit_run() -%}
+    {%- set names = ['ATLAS_DAG_ID', 'ATLAS_RUN_ID', 'ATLAS_TASK_ID'] -%}
+    {%- for name in names -%}
+        {{ atlas_sql_literal((env_var(name, '') | trim) or none) }}{{ ", " if not loop.last }}
+    {%- endfor -%}
 {%- endmacro %}

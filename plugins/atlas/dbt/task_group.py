@@ -13,7 +13,8 @@ the UI still shows every node while dbt starts once per source interval (docs/de
 figures). A failing test at severity error fails its task and so the DAG run; every test's outcome
 is also recorded in ``quality`` (:func:`record_tests_in_quality`). The build gets the
 run's data interval as the environment variables ``ATLAS_INTERVAL_START`` / ``ATLAS_INTERVAL_END``
-(:data:`INTERVAL_ENV`).
+(:data:`INTERVAL_ENV`) and the DAG run as ``ATLAS_DAG_ID`` / ``ATLAS_RUN_ID`` / ``ATLAS_TASK_ID``
+(:data:`RUN_ENV`, for the audit entries dbt writes).
 
 The warehouse connection is ``atlas_warehouse``. Cosmos's ``PostgresUserPasswordProfileMapping``
 refuses a connection without a password (the ``trust`` / peer setups of local and test servers,
@@ -72,6 +73,17 @@ Environment variables, not dbt ``--vars``: dbt keeps its parsed project between 
 (partial parse, ``partial_parse.msgpack``, which Cosmos caches per worker) only while the vars
 stay the same, and the interval changes with every run; the macro reads these at execution only.
 """
+RUN_ENV = {
+    "ATLAS_DAG_ID": "{{ dag.dag_id }}",
+    "ATLAS_RUN_ID": "{{ run_id }}",
+    "ATLAS_TASK_ID": "{{ task.task_id }}",
+}
+"""The DAG run building navigate, for the audit entries dbt writes (``masking.policy_change``,
+macros/masking_policy.sql reads them through ``atlas_audit_run``): environment variables, not
+vars, for the same reason as :data:`INTERVAL_ENV`. Without them (a ``dbt build`` at a shell) the
+entries name no DAG run."""
+DBT_ENV = {**INTERVAL_ENV, **RUN_ENV}
+"""The environment the producer gives dbt: the interval and the DAG run."""
 
 
 def source_tag(config: SourceConfig) -> str:
@@ -150,7 +162,7 @@ def render_navigate_group(
             test_indirect_selection=TestIndirectSelection.CAUTIOUS,
             setup_operator_args={"indirect_selection": TestIndirectSelection.CAUTIOUS.value},
         ),
-        operator_args={"env": dict(INTERVAL_ENV), "install_deps": False},
+        operator_args={"env": dict(DBT_ENV), "install_deps": False},
     )
     producer = next(task for task in group.iter_tasks() if isinstance(task, DbtProducerWatcherOperator))
     watch_after_the_build(group, producer)

@@ -9,9 +9,11 @@ each table with its ``dsr.erasure`` audit entry (rows changed). Explore's payloa
 recomputed with the landing's own function (:func:`atlas.batch_writer.payload_checksum`), the
 batches' checksums adjusted, chart's ``_payload_checksum`` taken from the new payload, and the
 change audited (``dsr.checksums``). An SCD2 version's ``change_hash`` is recomputed from the erased
-chart row as the staging model computes it, so the next snapshot run finds no change and adds
-no version. Tombstones (``compliance.erasure_tombstones``) make a later restore of an older
-archive erase the subject again. A second run changes nothing (every update skips rows already
+chart row by the function the staging model calls (``pipeline.change_hash``, sql/V030), so the next
+snapshot run finds no change and adds no version. Tombstones (``compliance.erasure_tombstones``)
+make a later restore of an older archive erase the subject again, by the same functions on the
+restored partition's rows (:func:`atlas.dsr.restore.erase_restored`): overwritten, never deleted,
+so the restored partition keeps its row count. A second run changes nothing (every update skips rows already
 erased) and records no new tombstone.
 """
 
@@ -225,9 +227,9 @@ def erase_navigate(
             sets = [sql.SQL("{} = NULL").format(sql.Identifier(c)) for c in sel.personal]
             pending = [sql.SQL("t.{} IS NOT NULL").format(sql.Identifier(c)) for c in sel.personal]
             if target is not None and target.key.name == sel.key:
-                # As the staging model computes it (macros/masking.sql change_hash) from the erased chart row.
+                # The staging model's hash (dbt macro change_hash) of the erased chart row: one SQL function.
                 hashed = sql.SQL(
-                    "(SELECT pipeline.keyed_hash(row({})::text) FROM {} AS c WHERE c.{} = t.{})"
+                    "(SELECT pipeline.change_hash(row({})) FROM {} AS c WHERE c.{} = t.{})"
                 ).format(
                     sql.SQL(", ").join(
                         sql.SQL("(c.{})::text").format(sql.Identifier(h)) for h in target.hashed
@@ -241,13 +243,13 @@ def erase_navigate(
                     sql.SQL("t.change_hash IS DISTINCT FROM coalesce({}, t.change_hash)").format(hashed)
                 )
             if not sets:
-                counts[sel.relation] = 0
+                counts.setdefault(sel.relation, 0)
                 continue
             query = sql.SQL("UPDATE {} AS t SET {} WHERE {} AND ({})").format(
                 sel.table, sql.SQL(", ").join(sets), sel.where, sql.SQL(" OR ").join(pending)
             )
             cur.execute(query, sel.params)
-            counts[sel.relation] = cur.rowcount
+            counts[sel.relation] = counts.get(sel.relation, 0) + cur.rowcount
             _audit(cur, actor, sel, cur.rowcount, columns=list(sel.personal))
     return counts
 
@@ -267,8 +269,8 @@ def write_tombstones(
                     for form in {value, value.lower()}:
                         rows.add(("explore.raw_data", "payload", ident.field, form))
         elif sel.layer == "navigate" and sel.personal:
-            # Only tables holding personal data: a restore deletes tombstoned rows, and a fact
-            # without personal data (fact_orders) must keep counting the subject's orders.
+            # Only tables holding personal data: a restore overwrites the personal columns of
+            # tombstoned rows (atlas.dsr.restore), and a fact without any has nothing to erase.
             for value in subject.keys.get(sel.key, []):
                 rows.add((sel.relation, sel.key, None, value))
     written = 0

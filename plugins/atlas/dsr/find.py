@@ -6,7 +6,10 @@ key field (``record_key`` when the subject key is the entity's key, which the in
 serves), chart by its typed subject key column, chart's quarantine by the payload's key field,
 navigate by a column named like the subject key in every navigate table (current state, SCD2
 history and facts), explore's quarantine (raw text that never parsed) by the subject's
-identifier values appearing in it.
+identifier values appearing in it. Entities without a subject of their own that reference an
+entity with one (an order line its order, by the YAML's ``references``) hold the subject's records
+too: :func:`related_selections` finds them through the referenced rows' keys, for the access export
+(erasure has nothing to overwrite there: their personal data, if any, is their own entity's).
 """
 
 from __future__ import annotations
@@ -50,11 +53,14 @@ class Selection:
     where: sql.Composed
     params: tuple[Any, ...]
     target: Target | None = None
-    """The entity the rows belong to (None for navigate tables, found by column name)."""
+    """The entity the rows belong to (None for navigate tables, found by column name). For a
+    related entity (:func:`related_selections`, access only) one without a ``subject`` of its own."""
     key: str = ""
     """The subject key column (navigate) ."""
     personal: tuple[str, ...] = ()
     """Navigate: the personal columns (data dictionary); explore and chart take the target's."""
+    via: str = ""
+    """A related entity's rows: the reference they are the subject's by (``shop.order_lines.order_id -> orders``)."""
 
     @property
     def table(self) -> sql.Composable:
@@ -196,6 +202,65 @@ def selections(cur: psycopg.Cursor[Any], found: list[Target], subject: Subject) 
                 )
             )
     return out
+
+
+def related_selections(cur: psycopg.Cursor[Any], found: list[Target], subject: Subject) -> list[Selection]:
+    """The rows of entities referencing an entity with a subject, by the subject's rows of that entity.
+
+    Per reference of a subject-less entity to a target (``order_lines`` -> ``orders`` by ``order_id``):
+    its raw payloads, chart rows, chart quarantine payloads and the navigate tables having the
+    referencing columns but not the subject key (``fact_order_lines``), each matching the keys of
+    the subject's rows in the target's chart table (the subject's order ids).
+    """
+    out: list[Selection] = []
+    for target in found:
+        values = subject.keys.get(target.key.name) or []
+        if not values or not _exists(cur, target.chart_table):
+            continue
+        for entity in target.config.entities:
+            for ref in (r for r in entity.references if r.entity == target.entity.name):
+                if entity.subject is not None:
+                    continue  # its own subject key finds its rows
+                related = Target(target.config, entity)
+                via = f"{related.source}.{entity.name}.{'+'.join(ref.columns)} -> {target.entity.name}"
+                out += _referencing(cur, target, related, ref.columns, values, via)
+    return out
+
+
+def _referencing(
+    cur: psycopg.Cursor[Any], target: Target, related: Target, columns: list[str], values: list[str], via: str
+) -> list[Selection]:
+    keys = sql.SQL(", ").join(map(sql.Identifier, target.entity.key))
+    subjects = sql.SQL("SELECT {} FROM {} WHERE {} = ANY(%s::{}[])").format(
+        keys, _chart(target), sql.Identifier(target.key.name), sql.SQL(target.key.type.pg_type)
+    )
+    as_text = sql.SQL("SELECT {} FROM ({}) AS s").format(
+        sql.SQL(", ").join(sql.SQL("s.{}::text").format(sql.Identifier(k)) for k in target.entity.key),
+        subjects,
+    )
+    fields = sql.SQL(", ").join(
+        sql.SQL("payload ->> {}").format(sql.Literal(related.entity.column(c).field)) for c in columns
+    )
+    typed = sql.SQL(", ").join(map(sql.Identifier, columns))
+    in_payload = sql.SQL("source_name = %s AND entity_name = %s AND ({}) IN ({})").format(fields, as_text)
+    in_table = sql.SQL("({}) IN ({})").format(typed, subjects)
+    ids = (related.source, related.entity.name, values)
+    out = [Selection("explore", "explore.raw_data", in_payload, ids, related, via=via)]
+    if _exists(cur, related.chart_table):
+        out.append(Selection("chart", related.chart_table, in_table, (values,), related, via=via))
+    out.append(Selection("chart", "chart.quarantine", in_payload, ids, related, via=via))
+    tables = set.intersection(*(_navigate_tables(cur, c) for c in columns)) - _navigate_tables(
+        cur, target.key.name
+    )
+    for table in sorted(tables):
+        out.append(Selection("navigate", f"navigate.{table}", in_table, (values,), via=via))
+    return out
+
+
+def _navigate_tables(cur: psycopg.Cursor[Any], column: str) -> set[str]:
+    """The navigate tables having a column named ``column``."""
+    rows = cur.execute(load_sql("compliance", "subject_navigate_tables"), {"key": column}).fetchall()
+    return {r[0] for r in rows}
 
 
 def collect(cur: psycopg.Cursor[Any], selection: Selection) -> list[dict[str, Any]]:

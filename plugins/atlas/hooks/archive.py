@@ -46,7 +46,6 @@ from atlas.archive import (
     Partition,
     RunInfo,
     SnapshotResult,
-    apply_tombstones,
     audit,
     checksum_algorithm,
     object_key,
@@ -54,6 +53,8 @@ from atlas.archive import (
     table_checksum,
 )
 from atlas.constants import S3_CONN_ID, PartitionGrain, Schema
+from atlas.dsr.erase import Actor
+from atlas.dsr.restore import erase_restored
 from atlas.exceptions import ArchiveError
 from atlas.hooks import psycopg_connection
 from atlas.hooks.locks import advisory_xact_lock
@@ -302,6 +303,14 @@ class ArchiveHook(WarehouseHook):
 
     # -- restore --------------------------------------------------------------------------------
 
+    @staticmethod
+    def _erase_again(
+        conn: psycopg.Connection[Any], parent: str, name: str, since: dt.datetime, run: RunInfo
+    ) -> int:
+        """Erasures recorded after the archive, applied to the restored rows as erasure does (no row deleted)."""
+        actor = Actor(dag_id=run.dag_id, run_id=run.run_id, task_id=run.task_id)
+        return erase_restored(conn, parent, name, since, actor)
+
     def restore(
         self,
         *,
@@ -310,7 +319,8 @@ class ArchiveHook(WarehouseHook):
         partition: str | None = None,
         run: RunInfo = NO_RUN,
     ) -> SnapshotResult:
-        """Bring an archived partition back from its object, verify it, re-apply later erasures."""
+        """Bring an archived partition back from its object, verify it, re-apply later erasures
+        (the subjects' personal values overwritten as erasure does; every row kept)."""
         if snapshot_id is None and not (table and partition):
             raise ArchiveError("restore needs a manifest id (snapshot_id), or a table and a partition")
         with psycopg_connection(self) as conn, conn.cursor() as cur, self._workdir() as workdir:
@@ -366,12 +376,12 @@ class ArchiveHook(WarehouseHook):
                     f"{got}, the manifest says {row_count} rows, digest {object_digest}, checksum {checksum}; "
                     "nothing was restored"
                 )
-            erased = apply_tombstones(cur, parent, name, created_at)
+            erased = self._erase_again(conn, parent, name, created_at, run)
             cur.execute(load_sql("archive", "mark_restored"), {"snapshot_id": sid})
             result = SnapshotResult(
                 sid, bucket, key, parent, name, row_count, checksum, {"erased_rows": erased}
             )
-            audit(cur, "archive.restore", name, row_count - erased, run, result)
+            audit(cur, "archive.restore", name, row_count, run, result)
             conn.commit()
         log.info(
             "restored %s from s3://%s/%s: %s rows, %s erased again", name, bucket, key, row_count, erased

@@ -5,7 +5,9 @@
    it (a different type or subject for an id already used is refused) and carries it out again,
    which is harmless: an access export is overwritten, an erasure finds nothing left to change;
 2. status ``in_progress``; the subject's keys are resolved from the identifiers given;
-3. access: every selected row of every layer into one JSON document uploaded with ``S3Hook`` to
+3. access: every selected row of every layer (rows of entities referencing the subject's, such
+   as the order lines of the subject's orders, included: :func:`atlas.dsr.find.related_selections`)
+   into one JSON document uploaded with ``S3Hook`` to
    ``s3://<bucket>/dsr/<request uuid>/access.json``, audited (``dsr.access``) per table;
    erasure: :mod:`atlas.dsr.erase`, one transaction per layer, then the tombstones;
 4. status ``completed`` with the counts per table (``result``) and the export's location,
@@ -25,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 from psycopg.types.json import Jsonb
 
 from atlas.dsr import erase
-from atlas.dsr.find import collect, resolve, selections
+from atlas.dsr.find import collect, related_selections, resolve, selections
 from atlas.dsr.request import RequestType, SubjectRequest
 from atlas.dsr.targets import Target
 from atlas.exceptions import SubjectRequestError
@@ -134,6 +136,8 @@ class SubjectRequestHook(ArchiveHook):
         with conn.cursor() as cur:
             subject = resolve(cur, found, request.subject)
             selected = selections(cur, found, subject)
+            if request.kind is RequestType.ACCESS:
+                selected += related_selections(cur, found, subject)
         conn.commit()
         log.info("subject keys %s; %s table selection(s)", subject.keys, len(selected))
         if request.kind is RequestType.ACCESS:
@@ -161,6 +165,7 @@ class SubjectRequestHook(ArchiveHook):
             for sel in selected:
                 rows = collect(cur, sel)
                 about = {"source": sel.target.source, "entity": sel.target.entity.name} if sel.target else {}
+                about |= {"via": sel.via} if sel.via else {}
                 sections.append({"layer": sel.layer, "table": sel.relation, **about, "rows": rows})
             document = {
                 "request_id": request.request_id,

@@ -108,12 +108,22 @@ def day(year: int, month: int, dom: int) -> Interval:
     return Interval(start, start + dt.timedelta(days=1))
 
 
+NAVIGATE_TASK_ENV = (
+    "ATLAS_INTERVAL_START",
+    "ATLAS_INTERVAL_END",
+    "ATLAS_DAG_ID",
+    "ATLAS_RUN_ID",
+    "ATLAS_TASK_ID",
+)
+"""The names of atlas.dbt.task_group.DBT_ENV (not imported: that would import Cosmos and Airflow here)."""
+
+
 def dbt_env(dsn: str) -> dict[str, str]:
     """Environment of a dbt subprocess whose profile (``profiles.yml``) points at ``dsn``."""
     params = conninfo_to_dict(dsn)
-    # the navigate tasks' interval (atlas.dbt.task_group.INTERVAL_ENV): Cosmos leaves it in the
-    # environment of a process that ran a DAG, and a dbt run here takes its interval from vars
-    env = {k: v for k, v in os.environ.items() if k not in ("ATLAS_INTERVAL_START", "ATLAS_INTERVAL_END")}
+    # the navigate tasks' interval and DAG run (atlas.dbt.task_group.DBT_ENV): Cosmos leaves them in
+    # the environment of a process that ran a DAG, and a dbt run here takes its interval from vars
+    env = {k: v for k, v in os.environ.items() if k not in NAVIGATE_TASK_ENV}
     env.update(
         ATLAS_DBT_HOST=str(params.get("host") or "127.0.0.1"),
         ATLAS_DBT_PORT=str(params.get("port") or 5432),

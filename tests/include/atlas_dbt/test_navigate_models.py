@@ -14,6 +14,7 @@ import psycopg
 import pytest
 
 from atlas.dbt.rules import hashed_columns, is_masked, mask_entity
+from tests.fixtures.hostile import HOSTILE_TEXTS
 from tests.fixtures.warehouse import clone_warehouse
 from tests.include.atlas_dbt.chart_tables import (
     create_chart_tables,
@@ -171,11 +172,42 @@ def versions(dsn: str, customer_id: int) -> list[tuple]:
     )
 
 
+def hostile_customers() -> list[dict[str, object]]:
+    """Customers 100.. whose unruled text attributes (no pattern or allowed values) are hostile text."""
+    texts = list(HOSTILE_TEXTS)
+    return [
+        customer(
+            100 + i,
+            first_name=text,
+            last_name=texts[-1 - i],
+            street=text or None,
+            city=text[:3],
+            postal_code=text,
+        )
+        for i, text in enumerate(texts)
+    ]
+
+
+def unequal_change_hashes(dsn: str) -> list[tuple]:
+    """dim_customer versions whose (dbt-built) change_hash is not pipeline.change_hash of chart's attributes,
+    or not the keyed hash of the row of them (the expression before V030, so stored hashes stay valid)."""
+    attributes = ", ".join(f"c.{name}::text" for name in hashed_columns(SOURCES["crm"].entity("customers")))
+    return query(
+        dsn,
+        "SELECT d.customer_id FROM navigate.dim_customer AS d JOIN chart.crm__customers AS c USING (customer_id)"
+        f" WHERE d.is_current AND (d.change_hash IS DISTINCT FROM pipeline.change_hash(row({attributes}))"
+        f" OR d.change_hash IS DISTINCT FROM pipeline.keyed_hash(row({attributes})::text))",
+    )
+
+
 def test_changed_attribute_creates_a_version_and_closes_the_old_one(chart_dsn, tmp_path):
-    """A change, even one the mask hides, adds a version; unchanged re-runs and backfills add none."""
-    fill(chart_dsn, "crm", "customers", [customer(1), customer(2)], DAY1)
+    """A change, even one the mask hides, adds a version; unchanged re-runs and backfills add none.
+    The change hash dbt builds is pipeline.change_hash's, for hostile attribute values too."""
+    fill(chart_dsn, "crm", "customers", [customer(1), customer(2), *hostile_customers()], DAY1)
     build(chart_dsn, tmp_path, "crm", DAY1)
     assert len(versions(chart_dsn, 1)) == 1
+    assert query(chart_dsn, "SELECT count(*) FROM navigate.dim_customer")[0][0] == 2 + len(HOSTILE_TEXTS)
+    assert unequal_change_hashes(chart_dsn) == []
 
     # the street is masked to *** either way: only the hash of the unmasked value sees the change
     fill(chart_dsn, "crm", "customers", [customer(1, street="2 Other Road")], DAY2)
@@ -193,6 +225,7 @@ def test_changed_attribute_creates_a_version_and_closes_the_old_one(chart_dsn, t
     build(chart_dsn, tmp_path, "crm", DAY1)  # backfill of the earlier interval
     assert [v[2] for v in versions(chart_dsn, 1)] == [old[2], new[2]]
     assert len(versions(chart_dsn, 2)) == 1
+    assert query(chart_dsn, "SELECT count(*) FROM navigate.dim_customer")[0][0] == 3 + len(HOSTILE_TEXTS)
 
 
 def test_facts_land_in_yearly_partitions_and_reruns_never_duplicate(chart_dsn, tmp_path):

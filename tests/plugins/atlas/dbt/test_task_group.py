@@ -23,7 +23,9 @@ from atlas.dbt.manifest import main as manifest_cli
 from atlas.dbt.project import DBT_PROJECT_DIR_ENV
 from atlas.dbt.task_group import (
     CONSUMER_POKE_SECONDS,
+    DBT_ENV,
     INTERVAL_ENV,
+    RUN_ENV,
     BaseConsumerSensor,
     InvocationMode,
     build_navigate_group,
@@ -32,7 +34,13 @@ from atlas.dbt.task_group import (
 )
 from atlas.exceptions import DbtProjectError
 from tests.fixtures.airflow_db import write_and_load_dag
-from tests.include.atlas_dbt.chart_tables import create_chart_tables, day, promote, sample_sources
+from tests.include.atlas_dbt.chart_tables import (
+    NAVIGATE_TASK_ENV,
+    create_chart_tables,
+    day,
+    promote,
+    sample_sources,
+)
 from tests.include.atlas_dbt.project import generated_project
 
 SOURCES = sample_sources()
@@ -128,14 +136,16 @@ def test_snapshots_render_as_snapshot_tasks(manifest):
 
 @pytest.mark.parametrize("source", ["crm", "shop", "support"])
 def test_one_in_process_build_runs_the_source_with_the_interval(manifest, source):
-    """The producer builds the source's tag in-process, cautious, with the interval in its environment (no vars), no deps, no per-model assets."""
+    """The producer builds the source's tag in-process, cautious, with the interval and the DAG run in its environment (no vars), no deps, no per-model assets."""
     dag, _ = render(source, manifest)
     producer = dag.task_dict[PRODUCER]
     assert type(producer).__name__ == "DbtProducerWatcherOperator"
     assert producer.base_cmd == ["build"]
     assert producer.select == f"tag:source_{source}"
     assert producer.indirect_selection == "cautious"
-    assert producer.env == INTERVAL_ENV
+    assert producer.env == DBT_ENV == {**INTERVAL_ENV, **RUN_ENV}
+    assert set(producer.env) == set(NAVIGATE_TASK_ENV)  # what a manual dbt run in the tests drops
+    assert "env" in producer.template_fields  # rendered per run: the run's interval and ids
     assert not producer.vars  # vars that change every run would defeat dbt's partial parse
     assert producer.invocation_mode is InvocationMode.DBT_RUNNER
     assert producer.install_deps is False

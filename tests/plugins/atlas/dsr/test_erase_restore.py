@@ -17,7 +17,7 @@ from atlas.constants import SOURCES_DIR
 from atlas.dsr.erase import Actor
 from atlas.dsr.find import resolve, selections
 from atlas.dsr.request import parse_request
-from atlas.dsr.targets import identifier_names, targets
+from atlas.dsr.targets import ERASED_TEXT, identifier_names, targets
 from atlas.exceptions import SubjectRequestError
 from atlas.hooks.archive import ArchiveHook
 from atlas.hooks.dsr import SubjectRequestHook
@@ -36,7 +36,8 @@ def _customer(i: int) -> dict[str, str]:
 def test_a_restore_after_an_erasure_holds_no_trace_of_the_subject(
     fresh_warehouse_dsn: str, s3_bucket: str
 ) -> None:
-    """Customers 1-5 and an order of 3 archived; customer 3 erased; the restored month has 1, 2, 4, 5 only."""
+    """Customers 1-5 and an order of 3 archived; customer 3 erased; the restored month keeps all six rows,
+    customer 3's personal fields erased as erasure writes them (checksums recomputed), the order untouched."""
     with psycopg.connect(fresh_warehouse_dsn) as conn:
         conn.execute("SELECT pipeline.ensure_partition('explore.raw_data', 'month', %s)", (MONTH,))
         rows = [("crm", "customers", str(i), _customer(i)) for i in range(1, 6)]
@@ -70,13 +71,25 @@ def test_a_restore_after_an_erasure_holds_no_trace_of_the_subject(
     assert result["tombstones"] >= 1
 
     restored = archive.restore(snapshot_id=archived.snapshot_id)
-    assert restored.extra["erased_rows"] == 2  # the customer and their order
+    assert restored.extra["erased_rows"] == 1  # the customer; their order holds no personal data
     with psycopg.connect(fresh_warehouse_dsn) as conn:
         left = conn.execute(
-            "SELECT record_key, payload::text FROM explore.raw_data ORDER BY record_key"
+            "SELECT record_key, payload, payload_checksum, payload::text FROM explore.raw_data ORDER BY record_key"
         ).fetchall()
-    assert [k for k, _ in left] == ["1", "2", "4", "5"]
-    assert not any("zoe3@" in text or "Zoë3" in text for _, text in left)
+        audited = conn.execute(
+            "SELECT rows_affected FROM compliance.audit_log WHERE action = 'archive.restore'"
+        ).fetchall()
+    assert [k for k, *_ in left] == ["1", "2", "3", "4", "5", "77"]  # no row deleted: counts unchanged
+    assert audited == [(6,)]
+    erased = {k: p for k, p, *_ in left}
+    assert {f: erased["3"][f] for f in ("first_name", "last_name", "email", "phone")} == dict.fromkeys(
+        ("first_name", "last_name", "email", "phone"), ERASED_TEXT
+    )
+    assert erased["3"]["customer_id"] == "3"  # the key stays, as erasure leaves it
+    assert erased["77"] == rows[-1][3]  # the order, untouched
+    assert all(payload_checksum(p) == c for _, p, c, _ in left)  # recomputed as erasure does
+    assert not any(v in text for *_, text in left for v in ("zoe3@", "Zoë3", "555 0103"))
+    assert erased["2"] == _customer(2)
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -219,20 +219,37 @@ def test_restore_by_manifest_id_of_raw_data(
 def test_restore_after_erasure_holds_no_trace_of_the_subject(
     hook: ArchiveHook, fresh_warehouse_dsn: str, s3_bucket: str
 ) -> None:
-    """A tombstone recorded after the archive erases the subject's rows again on restore."""
+    """A tombstone recorded after the archive erases the subject's row again on restore as erasure does:
+    its personal columns (the data dictionary's) NULL, every row kept, the rest of the row unchanged."""
     result = _archive_2015(hook, fresh_warehouse_dsn, s3_bucket)
     with psycopg.connect(fresh_warehouse_dsn) as conn:
         conn.execute(
-            "INSERT INTO compliance.erasure_tombstones (subject_key_hash, table_name, column_name, json_key)"
-            " VALUES (compliance.subject_key_hash('Zoë \"q\"'), %s, 'doc', 'name'),"
-            " (compliance.subject_key_hash('6f1c7b7e-3a51-4f0e-9a8e-5c0d2b7a9e11'), %s, 'ident', NULL)",
-            (TABLE, TABLE),
+            "INSERT INTO compliance.data_assets (schema_name, table_name, column_name, classification)"
+            " VALUES ('navigate', 'fact_types', 'doc', 'confidential'), ('navigate', 'fact_types', 'note', 'confidential')"
         )
-    restored = hook.restore(snapshot_id=result.snapshot_id)
+        conn.execute(
+            "INSERT INTO compliance.erasure_tombstones (subject_key_hash, table_name, column_name, json_key)"
+            " VALUES (compliance.subject_key_hash('6f1c7b7e-3a51-4f0e-9a8e-5c0d2b7a9e11'), %s, 'ident', NULL)",
+            (TABLE,),
+        )
+    restored = hook.restore(snapshot_id=result.snapshot_id, run=RUN)
     assert restored.extra["erased_rows"] == 1
     rows = _rows(fresh_warehouse_dsn)
-    assert len(rows) == 3
-    assert not any("Zoë" in r or "6f1c7b7e" in r for r in rows)
+    assert len(rows) == len(TRICKY_ROWS)
+    assert not any("Zoë" in r or "quoted" in r for r in rows)
+    with psycopg.connect(fresh_warehouse_dsn) as conn:
+        erased = conn.execute(
+            f"SELECT doc, note, amount::text, ident::text FROM {TABLE} WHERE id = 1"
+        ).fetchone()
+        audited = conn.execute(
+            "SELECT action, object_name, rows_affected, dag_id, run_id FROM compliance.audit_log"
+            " WHERE action IN ('dsr.erasure', 'archive.restore') ORDER BY audit_id"
+        ).fetchall()
+    assert erased == (None, None, TRICKY_ROWS[0]["amount"], TRICKY_ROWS[0]["ident"])
+    assert audited == [
+        ("dsr.erasure", "fact_types", 1, "test", "r1"),
+        ("archive.restore", "fact_types_p2015", len(TRICKY_ROWS), "test", "r1"),
+    ]
 
 
 def test_tombstone_older_than_the_archive_is_not_reapplied(

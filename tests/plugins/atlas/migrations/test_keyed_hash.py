@@ -1,4 +1,5 @@
-"""pipeline.keyed_hash: HMAC-SHA256 under a key generated in the database that only its owner reads."""
+"""pipeline.keyed_hash: HMAC-SHA256 under a key generated in the database that only its owner reads;
+pipeline.change_hash (V030): the SCD2 change hash, the keyed hash of the text form of a row of attributes."""
 
 from __future__ import annotations
 
@@ -7,8 +8,21 @@ import hmac
 
 import psycopg
 import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+from psycopg import sql
+
+from tests.fixtures.hostile import HOSTILE_TEXTS
 
 pytestmark = pytest.mark.postgres
+
+ATTRIBUTE = st.one_of(
+    st.none(),
+    st.sampled_from(HOSTILE_TEXTS),
+    st.text(max_size=40).filter(lambda v: "\x00" not in v),
+    st.lists(st.sampled_from([*HOSTILE_TEXTS, "a", "1"]), max_size=4).map("".join),
+)
+"""One attribute as text: NULL, a hostile value, any text, or hostile pieces run together."""
 
 
 def test_keyed_hash_is_hmac_sha256_under_the_stored_key(conn: psycopg.Connection) -> None:
@@ -55,7 +69,33 @@ def test_only_the_pipeline_and_admin_may_hash(conn: psycopg.Connection, role: st
     """EXECUTE on keyed_hash is revoked from PUBLIC; rotate_hash_key is for its owner alone."""
     execute = conn.execute(
         "SELECT has_function_privilege(%s, 'pipeline.keyed_hash(text)', 'EXECUTE'), "
+        "has_function_privilege(%s, 'pipeline.change_hash(anyelement)', 'EXECUTE'), "
         "has_function_privilege(%s, 'pipeline.rotate_hash_key()', 'EXECUTE')",
-        (role, role),
+        (role, role, role),
     ).fetchone()
-    assert execute == (may, False)
+    assert execute == (may, may, False)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(ATTRIBUTE, min_size=1, max_size=9))
+@example([None])
+@example([""])
+@example(list(HOSTILE_TEXTS))
+def test_change_hash_equals_the_keyed_hash_of_the_row_of_attributes(
+    conn: psycopg.Connection, attributes: list[str | None]
+) -> None:
+    """change_hash(a, b, ...) is keyed_hash(row((a)::text, (b)::text, ...)::text), the expression the
+    dbt macro and erasure wrote out before V030: hashes stored before it stay valid (no new version)."""
+    params = sql.SQL(", ").join(sql.SQL("(%s::text)") for _ in attributes)
+    query = sql.SQL(
+        "SELECT pipeline.change_hash(row({p})), pipeline.keyed_hash(row({p})::text), row({p})::text"
+    ).format(p=params)
+    new, before, shown = conn.execute(query, [*attributes] * 3).fetchone()
+    assert new == before, shown
+
+
+def test_change_hash_of_no_attributes_is_that_of_the_empty_row(conn: psycopg.Connection) -> None:
+    """An entity with no attribute to hash (the macro writes row()) hashes row()'s text form, as before."""
+    assert conn.execute(
+        "SELECT pipeline.change_hash(row()) = pipeline.keyed_hash(row()::text)"
+    ).fetchone() == (True,)
