@@ -14,6 +14,7 @@ from psycopg import sql
 
 from atlas import row_checksum
 from atlas.exceptions import ArchiveError
+from atlas.parquet_io import table_columns
 from atlas.sql import load_sql
 
 
