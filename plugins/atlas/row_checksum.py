@@ -12,7 +12,10 @@ table order, joined by ``,``:
 * a float, date or timestamp: the hex of its binary send form (``encode(float8send(…), 'hex')`` …:
   a float's IEEE bits, a date's days and a timestamp's microseconds since 2000-01-01, big-endian),
   so no text rendering of floats or times has to agree between PostgreSQL and Arrow; a NULL
-  nothing.
+  nothing. Every NaN counts as PostgreSQL's own ``'NaN'`` (``7fc00000`` / ``7ff8000000000000``):
+  a float column may hold NaNs of any sign and payload (a client sending binary floats keeps their
+  bits; the export and the Parquet file keep them too), but PostgreSQL compares all NaNs equal and
+  a restore, which loads text, gives its own NaN back, so the bits of a NaN are not content.
 
 PostgreSQL computes the per-row hashes *inside the export query*, from the very values it renders
 for the export (:func:`row_hash_sql`): the jsonb of a row is rendered once, not once for the
@@ -55,6 +58,9 @@ _SEND: dict[str, str] = {
     "timestamptz": "timestamptz_send",
 }
 _AS_IS = {"int2", "int4", "int8"}
+_FLOATS = {"float4", "float8"}
+_CANONICAL_NAN: dict[type[np.signedinteger[Any]], int] = {np.int32: 0x7FC00000, np.int64: 0x7FF8000000000000}
+"""The bits of the NaN PostgreSQL's ``float4in`` / ``float8in`` give ('NaN'::float4 / ::float8)."""
 _EPOCH_2000_DAYS = 10_957
 _EPOCH_2000_US = _EPOCH_2000_DAYS * 86_400 * 1_000_000
 
@@ -66,6 +72,12 @@ def _piece_sql(column: PgColumn, ref: sql.Composable) -> sql.Composable:
         return ref
     if column.typname == "bool":
         return sql.SQL("{}::int").format(ref)
+    if column.typname in _FLOATS:
+        # every NaN as the one NaN PostgreSQL's input gives (see the module's docstring)
+        canonical = sql.SQL("CASE WHEN {} = 'NaN' THEN 'NaN'::{} ELSE {} END").format(
+            ref, sql.SQL(column.typname), ref
+        )
+        return sql.SQL("encode({}({}), 'hex')").format(sql.SQL(_SEND[column.typname]), canonical)
     if column.typname in _SEND:
         return sql.SQL("encode({}({}), 'hex')").format(sql.SQL(_SEND[column.typname]), ref)
     return sql.SQL("octet_length({}::text), ':', {}::text").format(ref, ref)
@@ -126,9 +138,9 @@ def _piece(array: pa.Array) -> pa.Array:
     if pa.types.is_integer(kind):
         return pc.fill_null(pc.cast(array, pa.string()), "")
     if pa.types.is_float32(kind):
-        return _hex(array, _raw(array, np.int32), ">i4")
+        return _hex(array, _float_bits(array, np.int32), ">i4")
     if pa.types.is_float64(kind):
-        return _hex(array, _raw(array, np.int64), ">i8")
+        return _hex(array, _float_bits(array, np.int64), ">i8")
     if pa.types.is_date32(kind):
         return _hex(array, _raw(array, np.int32) - np.int32(_EPOCH_2000_DAYS), ">i4")
     if pa.types.is_timestamp(kind) and kind.unit == "us":
@@ -141,6 +153,17 @@ def _raw(array: pa.Array, dtype: type[np.signedinteger[Any]]) -> np.ndarray:
     data = array.buffers()[1]
     assert data is not None
     return np.frombuffer(data, dtype=dtype)[array.offset : array.offset + len(array)]
+
+
+def _float_bits(array: pa.Array, dtype: type[np.signedinteger[Any]]) -> np.ndarray:
+    """A float column's IEEE bits, every NaN (any sign, any payload) as PostgreSQL's one NaN."""
+    bits = _raw(array, dtype)
+    nan = np.isnan(bits.view(np.float32 if dtype is np.int32 else np.float64))
+    if not nan.any():
+        return bits
+    canonical = bits.copy()
+    canonical[nan] = _CANONICAL_NAN[dtype]
+    return canonical
 
 
 _HEX_BYTE = np.array([b"%02x" % i for i in range(256)], dtype="S2").view(np.uint16)
