@@ -25,6 +25,8 @@ export SCARF_ANALYTICS         := false
 export DO_NOT_TRACK            := 1
 export ATLAS_SODA_EXECUTABLE   ?= $(SODA_VENV)/bin/soda
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
+# pyarrow's allocator for the archive's Parquet work (as the Dockerfile sets it): see bench/bench_archive.py
+export ARROW_DEFAULT_MEMORY_POOL ?= jemalloc
 
 DBT_PROJECT := include/atlas_dbt
 MANIFEST    := $(DBT_PROJECT)/target/manifest.json

@@ -179,6 +179,8 @@ def _run(dsn: str, wanted: int) -> None:
     with s3_connection(_TMP / "moto_server.log"):
         env = {
             **os.environ,
+            # the allocator the deployment gives pyarrow (Dockerfile, Makefile, make up)
+            "ARROW_DEFAULT_MEMORY_POOL": os.environ.get("ARROW_DEFAULT_MEMORY_POOL", "jemalloc"),
             "AIRFLOW_CONN_ATLAS_WAREHOUSE": uri(
                 psycopg.conninfo.conninfo_to_dict(dsn), host_in_authority=True
             ),
@@ -217,8 +219,8 @@ def _run(dsn: str, wanted: int) -> None:
         f"peak RSS of the archiving process: {result['rss_archive_mb']:.0f} MB after the archive, "
         f"{peak:.0f} MB with the restore ({result['rss_airflow_mb']:.0f} MB after importing Airflow, "
         f"{result['rss_start_mb']:.0f} MB with the S3 client, made in {result['s3_client_seconds']:.1f}s "
-        "before the archive's clock starts)   "
-        "(target < 300 MB)"
+        "before the archive's clock starts; Arrow's pool: "
+        f"{env['ARROW_DEFAULT_MEMORY_POOL']})   (target < 300 MB)"
     )
 
 

@@ -24,7 +24,7 @@ from typing import Any
 
 log = logging.getLogger(__name__)
 
-PART_BYTES = 8 * 1024 * 1024
+PART_BYTES = 5 * 1024 * 1024
 """Size of each part but the last (S3's minimum is 5 MiB)."""
 PARTS_IN_FLIGHT = 2
 """Parts uploaded at once; a writer that is further ahead waits (bounded memory)."""

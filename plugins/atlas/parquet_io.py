@@ -4,9 +4,10 @@ Export: the ADBC PostgreSQL driver runs ``SELECT …`` (every column that has no
 cast to its text in PostgreSQL, with TimeZone UTC and ISO dates) as ``COPY … TO STDOUT (FORMAT
 binary)`` and decodes it in C++ into Arrow record batches of the declared types; batches are
 buffered up to :data:`ROW_GROUP_ROWS` rows (or :data:`ROW_GROUP_BYTES`) and written as one row
-group with ``pyarrow.parquet.ParquetWriter``. At most one row group is in memory, whatever the
-table's size. (It replaced psycopg's COPY in CSV parsed by Arrow's CSV reader: psycopg hands
-over one row per call and Arrow parsed every value's text again, 2.5x the client CPU at 1M rows,
+group with ``pyarrow.parquet.ParquetWriter``, zstd-compressed (half the bytes of snappy for
+``explore.raw_data``, 37 MB against 78 MB per 1M rows, at the same CPU: half the upload and the
+read-back). At most one row group is in memory, whatever the table's size. (It replaced
+psycopg's COPY in CSV parsed by Arrow's CSV reader: psycopg hands over one row per call and Arrow parsed every value's text again, 2.5x the client CPU at 1M rows,
 bench/bench_archive.py.)
 
 Load: ``ParquetFile.iter_batches`` reads the file a batch at a time; each batch is rendered as CSV
@@ -59,8 +60,8 @@ ADBC_BATCH_BYTES = 4 * 1024 * 1024
 ROW_GROUP_ROWS = 65_536
 """Rows per Parquet row group: large enough for readers' column scans (DuckDB's own groups are
 122,880 rows), small enough that one group in memory keeps the process under ~300 MB."""
-ROW_GROUP_BYTES = 8 * 1024 * 1024
-"""A row group is written early once its buffered Arrow data passes this size (wide rows: ~20,000
+ROW_GROUP_BYTES = 4 * 1024 * 1024
+"""A row group is written early once its buffered Arrow data passes this size (wide rows: ~10,000
 rows of ``explore.raw_data``); the group's Arrow data and its encoded pages are what the export
 holds, and the read-back decodes a group's column chunks at a time."""
 PG_TYPES_KEY = b"atlas.pg_types"
@@ -248,7 +249,7 @@ def export_parquet(
     rows = total = 0
     pending: list[pa.RecordBatch] = []
     pending_rows = pending_bytes = 0
-    with pq.ParquetWriter(sink, schema, compression="snappy") as writer:
+    with pq.ParquetWriter(sink, schema, compression="zstd") as writer:
 
         def flush() -> None:
             nonlocal pending, pending_rows, pending_bytes

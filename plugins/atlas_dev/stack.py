@@ -271,6 +271,7 @@ def _airflow_env(base: Mapping[str, str], *, home: Path, port: int, metadata_uri
         "SCARF_ANALYTICS": "false",
         "DO_NOT_TRACK": "1",
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        "ARROW_DEFAULT_MEMORY_POOL": base.get("ARROW_DEFAULT_MEMORY_POOL", "jemalloc"),  # as the Dockerfile
     }
 
 
