@@ -214,6 +214,14 @@ def _float_bits(array: pa.Array, dtype: type[np.signedinteger[Any]]) -> np.ndarr
     return canonical
 
 
+def canonical_rows(batch: pa.RecordBatch) -> pa.Array:
+    """The canonical form of each row of ``batch`` (a ``binary`` array), built by numpy and
+    Arrow's kernels (mostly without the GIL: a thread can build the next batch's while the rows
+    of this one are hashed)."""
+    count = pa.array([len(batch.columns).to_bytes(4, "big")] * batch.num_rows, pa.binary())
+    return pc.binary_join_element_wise(count, *(_piece(column) for column in batch.columns), b"")
+
+
 class RowChecksum:
     """The ``sha64`` checksum of Arrow record batches (an object read back, a file loaded)."""
 
@@ -222,13 +230,15 @@ class RowChecksum:
         self.total = 0
 
     def update(self, batch: pa.RecordBatch) -> None:
-        if batch.num_rows == 0:
+        self.add(canonical_rows(batch))
+
+    def add(self, rows: pa.Array) -> None:
+        """Count and hash rows :func:`canonical_rows` built (``hashlib``, holding the GIL)."""
+        if len(rows) == 0:
             return
-        count = pa.array([len(batch.columns).to_bytes(4, "big")] * batch.num_rows, pa.binary())
-        rows = pc.binary_join_element_wise(count, *(_piece(column) for column in batch.columns), b"")
         digests = b"".join(map(methodcaller("digest"), map(hashlib.sha256, _values(rows))))
         self.total += _exact_sum(np.frombuffer(digests, dtype=">i8").reshape(-1, 4)[:, 0])
-        self.rows += batch.num_rows
+        self.rows += len(rows)
 
     def result(self) -> tuple[int, str]:
         """Row count and checksum text."""

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import struct
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -148,3 +150,61 @@ def test_relation_checksum_is_the_one_manifests_were_written_with(warehouse_dsn:
         assert v019 is not None
         assert table_checksum(conn, "pg_temp.ck", "h64x2") == (2000, v019[1])
         assert decimal.Decimal(v019[1].split(":")[1]) != 0
+
+
+def test_a_large_table_is_read_by_two_connections_and_every_row_is_written_once(
+    warehouse_dsn: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past PARALLEL_MIN_BLOCKS pages, two ADBC connections read a page range each in the
+    caller's snapshot; the file holds every row exactly once, with PostgreSQL's checksum."""
+    monkeypatch.setattr(parquet_io, "PARALLEL_MIN_BLOCKS", 4)
+    queries: list[str] = []
+    reader = parquet_io._adbc_reader
+
+    def counted(conn: Any, snapshot: str, query: str) -> Any:
+        queries.append(query)
+        return reader(conn, snapshot, query)
+
+    monkeypatch.setattr(parquet_io, "_adbc_reader", counted)
+    with psycopg.connect(warehouse_dsn) as conn:
+        conn.execute("CREATE TABLE IF NOT EXISTS public.pq_wide (n int, note text)")
+        conn.execute("TRUNCATE public.pq_wide")
+        conn.execute(
+            "INSERT INTO public.pq_wide SELECT i, repeat('x', i % 300) FROM generate_series(1, 20000) AS i"
+        )
+        conn.commit()
+        conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+        assert conn.execute("SELECT count(*) FROM public.pq_wide").fetchone() == (20000,)
+        with psycopg.connect(warehouse_dsn, autocommit=True) as other:  # after the caller's snapshot
+            other.execute("INSERT INTO public.pq_wide VALUES (0, 'late')")
+        exported = parquet_io.export_parquet(conn, "public.pq_wide", tmp_path / "w.parquet")
+        conn.rollback()
+        conn.execute("DELETE FROM public.pq_wide WHERE n = 0")
+        conn.commit()
+        expected = table_checksum(conn, "public.pq_wide")
+    assert len(queries) == 2
+    assert all("ctid" in q for q in queries)
+    written = pq.read_table(tmp_path / "w.parquet")
+    assert sorted(written.column("n").to_pylist()) == list(range(1, 20001))
+    assert (exported.rows, exported.checksum) == expected
+    assert parquet_io.file_checksum(tmp_path / "w.parquet") == expected
+
+
+def test_merged_readers_raise_a_readers_error_and_stop_when_the_consumer_does() -> None:
+    def failing() -> Iterator[int]:
+        yield 1
+        raise ValueError("reader broke")
+
+    with pytest.raises(ValueError, match="reader broke"):
+        list(parquet_io._merged([iter(range(5)), failing()]))
+
+    def endless() -> Iterator[int]:
+        n = 0
+        while True:
+            n += 1
+            yield n
+
+    merged = parquet_io._merged([endless(), endless()])
+    assert next(merged) >= 1
+    merged.close()  # the reader threads stop (a hang here would time the test out)
+    assert not [t for t in threading.enumerate() if t.name == "atlas-export"]
