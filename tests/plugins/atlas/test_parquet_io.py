@@ -208,3 +208,27 @@ def test_merged_readers_raise_a_readers_error_and_stop_when_the_consumer_does() 
     assert next(merged) >= 1
     merged.close()  # the reader threads stop (a hang here would time the test out)
     assert not [t for t in threading.enumerate() if t.name == "atlas-export"]
+
+
+def test_bytea_is_exported_as_hex_whatever_the_databases_bytea_output(
+    warehouse_dsn: str, tmp_path: Path
+) -> None:
+    """A database set to bytea_output = escape still gets the hex text form in the file (the
+    export's own connections start with the database's setting), and PostgreSQL's checksum of the
+    table under that setting is the one the file gives."""
+    with psycopg.connect(warehouse_dsn, autocommit=True) as admin:
+        database = admin.info.dbname
+        admin.execute("CREATE TABLE IF NOT EXISTS public.pq_bytes (b bytea)")
+        admin.execute("TRUNCATE public.pq_bytes")
+        admin.execute("INSERT INTO public.pq_bytes VALUES ('\\x00ff41'::bytea), (NULL)")
+        admin.execute(f"ALTER DATABASE \"{database}\" SET bytea_output = 'escape'")
+        try:
+            with psycopg.connect(warehouse_dsn) as conn:
+                assert conn.execute("SHOW bytea_output").fetchone() == ("escape",)
+                exported = parquet_io.export_parquet(conn, "public.pq_bytes", tmp_path / "b.parquet")
+                conn.commit()
+                assert table_checksum(conn, "public.pq_bytes") == (exported.rows, exported.checksum)
+        finally:
+            admin.execute(f'ALTER DATABASE "{database}" RESET bytea_output')
+    assert pq.read_table(tmp_path / "b.parquet").column("b").to_pylist() == ["\\x00ff41", None]
+    assert parquet_io.file_checksum(tmp_path / "b.parquet") == (exported.rows, exported.checksum)
