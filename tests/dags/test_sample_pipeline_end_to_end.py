@@ -380,7 +380,22 @@ def test_every_batch_is_audited_with_its_counts(pipeline: dict[str, Any]) -> Non
                 [list(SOURCES)],
             ).fetchall()
         )
+        tasks = set(
+            conn.execute(
+                "SELECT a.action, a.dag_id, a.task_id, b.source_name, b.entity_name FROM compliance.audit_log AS a"
+                " JOIN pipeline.batches AS b ON a.details->>'batch_id' = b.batch_id::text"
+                " WHERE a.action IN ('ingest.batch', 'promote.batch', 'pii.scan') AND b.source_name = ANY(%s)",
+                [list(SOURCES)],
+            ).fetchall()
+        )
     assert batches
+    # each entry names the task that wrote it
+    entities = {(source, entity) for *_, source, entity in tasks}
+    assert tasks == {
+        (action, f"atlas_{source}", f"{task}_{entity}", source, entity)
+        for source, entity in entities
+        for action, task in (("ingest.batch", "land"), ("promote.batch", "promote"), ("pii.scan", "scan_pii"))
+    }
     for batch, landed, _promoted in batches:
         assert latest[("ingest.batch", batch)][0] == landed
         assert latest[("pii.scan", batch)][0] == landed

@@ -134,6 +134,7 @@ class ChartHook(PostgresHook):
         *,
         dag_id: str | None = None,
         run_id: str | None = None,
+        task_id: str | None = None,
     ) -> PromotionResult:
         """Promote the batch of ``entity_name`` for ``interval``; idempotent per batch."""
         entity = source.entity(entity_name)
@@ -166,6 +167,7 @@ class ChartHook(PostgresHook):
                     counts["rows_promoted"],
                     dag_id=dag_id,
                     run_id=run_id,
+                    task_id=task_id,
                     details={
                         "batch_id": str(batch),
                         "interval_start": interval.start.isoformat(),

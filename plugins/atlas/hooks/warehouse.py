@@ -71,6 +71,7 @@ class WarehouseHook(PostgresHook):
         key_columns: Sequence[str],
         dag_id: str | None = None,
         run_id: str | None = None,
+        task_id: str | None = None,
         log_every: int = LOG_EVERY_ROWS,
         subject: Target | None = None,
     ) -> Iterator[BatchWriter]:
@@ -114,6 +115,7 @@ class WarehouseHook(PostgresHook):
                     writer.rows_landed,
                     dag_id=dag_id,
                     run_id=run_id,
+                    task_id=task_id,
                     details={
                         "source": source,
                         "entity": entity,
@@ -186,6 +188,7 @@ class WarehouseHook(PostgresHook):
         chunks: Iterable[Chunk],
         dag_id: str | None = None,
         run_id: str | None = None,
+        task_id: str | None = None,
         subject: Target | None = None,
     ) -> BatchResult:
         """Land every chunk as one batch (``subject``: see :meth:`batch_writer`)."""
@@ -196,6 +199,7 @@ class WarehouseHook(PostgresHook):
             key_columns=key_columns,
             dag_id=dag_id,
             run_id=run_id,
+            task_id=task_id,
             subject=subject,
         ) as writer:
             for chunk in chunks:

@@ -40,7 +40,9 @@ class ExploreToChartOperator(SourceEntityOperator):
         interval = Interval.from_context(context)
         ti = context["ti"]
         log.info("promoting %s.%s for [%s, %s)", source.name, self.entity, interval.start, interval.end)
-        result = self.hook.promote(source, self.entity, interval, dag_id=ti.dag_id, run_id=ti.run_id)
+        result = self.hook.promote(
+            source, self.entity, interval, dag_id=ti.dag_id, run_id=ti.run_id, task_id=self.task_id
+        )
         self._promoted = (source, result)
         return {
             "table": result.table,

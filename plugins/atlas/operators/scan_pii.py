@@ -57,6 +57,7 @@ class ScanPiiOperator(SourceEntityOperator):
                 sample_size=policy.sample_size,
                 dag_id=getattr(ti, "dag_id", None),
                 run_id=getattr(ti, "run_id", None),
+                task_id=self.task_id,
             )
         summary = report.summary()
         log.info("PII scan of %s.%s, %s records: %s", source.name, self.entity, report.records, summary)

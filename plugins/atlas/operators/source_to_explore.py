@@ -65,6 +65,7 @@ class SourceToExploreOperator(SourceEntityOperator):
             chunks=connector.extract(entity, interval),
             dag_id=context["ti"].dag_id,
             run_id=context["run_id"],
+            task_id=self.task_id,
             subject=subject,
         )
         self.hook.sync_source_system(config)

@@ -67,6 +67,7 @@ def scan_batch(
     sample_size: int,
     dag_id: str | None = None,
     run_id: str | None = None,
+    task_id: str | None = None,
 ) -> ScanReport:
     """Classify the columns of the batch of ``entity_name`` for ``interval`` and record it."""
     entity = config.entity(entity_name)
@@ -119,6 +120,7 @@ def scan_batch(
                 report.records,
                 dag_id=dag_id,
                 run_id=run_id,
+                task_id=task_id,
                 details={"batch_id": str(batch), **report.summary()},
             )
     for name, found in report.undeclared:
