@@ -6,7 +6,8 @@ key field (``record_key`` when the subject key is the entity's key, which the in
 serves), chart by its typed subject key column, chart's quarantine by the payload's key field,
 navigate by a column named like the subject key in every navigate table (current state, SCD2
 history and facts), explore's quarantine (raw text that never parsed) by the subject's
-identifier values appearing in it. Entities without a subject of their own that reference an
+identifier values appearing in it as whole values, without case (``compliance.line_names``,
+sql/V031: ``joanna@x.org`` is no line of ``anna@x.org``). Entities without a subject of their own that reference an
 entity with one (an order line its order, by the YAML's ``references``) hold the subject's records
 too: :func:`related_selections` finds them through the referenced rows' keys, for the access export
 (erasure has nothing to overwrite there: their personal data, if any, is their own entity's).
@@ -177,7 +178,9 @@ def selections(cur: psycopg.Cursor[Any], found: list[Target], subject: Subject) 
                     "explore.quarantine",
                     same
                     + sql.SQL(
-                        "EXISTS (SELECT 1 FROM unnest(%s::text[]) AS v WHERE strpos(lower(raw_record), lower(v)) > 0)"
+                        # strpos first: the whole-value check (sql/V031) only runs on candidate lines
+                        "EXISTS (SELECT 1 FROM unnest(%s::text[]) AS v WHERE strpos(lower(raw_record), lower(v)) > 0"
+                        " AND compliance.line_names(raw_record, v))"
                     ),
                     (*ids, subject.identifiers),
                     target,

@@ -4,6 +4,7 @@ restored after it holds no trace of the subject (real PostgreSQL, moto S3, ``Sub
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import psycopg
 import pytest
@@ -33,6 +34,27 @@ def _customer(i: int) -> dict[str, str]:
             "phone": f"+49 30 555 01{i:02d}", "country": "DE", "updated_at": "2015-06-02T10:00:00"}  # fmt: skip
 
 
+def _land_customer_1(cur: psycopg.Cursor[Any]) -> None:
+    """Customer 1's raw record in its month (the partition created)."""
+    cur.execute("SELECT pipeline.ensure_partition('explore.raw_data', 'month', %s)", (MONTH,))
+    cur.execute(
+        "INSERT INTO explore.raw_data (source_name, entity_name, batch_id, interval_start, record_key, payload,"
+        " payload_checksum) VALUES ('crm', 'customers', gen_random_uuid(), %s, '1', %s, %s)",
+        (MONTH, psycopg.types.json.Jsonb(_customer(1)), payload_checksum(_customer(1))),
+    )
+
+
+def _erase(request_id: str, subject: dict[str, str], bucket: str) -> dict[str, Any]:
+    """An erasure request for ``subject`` carried out by the hook; its result."""
+    request = parse_request(
+        {"request_id": request_id, "type": "erasure", "subject": subject, "requested_by": "t"},
+        identifier_names(FOUND),
+    )
+    return SubjectRequestHook().carry_out(
+        request, FOUND, bucket=bucket, actor=Actor(request_id=str(request.uuid))
+    )
+
+
 def test_a_restore_after_an_erasure_holds_no_trace_of_the_subject(
     fresh_warehouse_dsn: str, s3_bucket: str
 ) -> None:
@@ -55,18 +77,7 @@ def test_a_restore_after_an_erasure_holds_no_trace_of_the_subject(
     archived = archive.archive_partition(partition, bucket=s3_bucket, keep_months=None, run=RunInfo())
     assert archived is not None
 
-    request = parse_request(
-        {
-            "request_id": "DSR-RESTORE",
-            "type": "erasure",
-            "subject": {"customer_id": "03"},
-            "requested_by": "t",
-        },
-        identifier_names(FOUND),
-    )
-    result = SubjectRequestHook().carry_out(
-        request, FOUND, bucket=s3_bucket, actor=Actor(request_id=str(request.uuid))
-    )
+    result = _erase("DSR-RESTORE", {"customer_id": "03"}, s3_bucket)
     assert result["subject_keys"]["customer_id"] == ["3"]  # "03" read as the bigint it is
     assert result["tombstones"] >= 1
 
@@ -99,12 +110,7 @@ def test_a_restore_after_an_erasure_holds_no_trace_of_the_subject(
 def test_hostile_identifiers_are_data_not_sql(fresh_warehouse_dsn: str, email: str) -> None:
     """Any e-mail value is bound, never SQL: it finds no stranger's record and breaks nothing."""
     with psycopg.connect(fresh_warehouse_dsn) as conn, conn.cursor() as cur:
-        cur.execute("SELECT pipeline.ensure_partition('explore.raw_data', 'month', %s)", (MONTH,))
-        cur.execute(
-            "INSERT INTO explore.raw_data (source_name, entity_name, batch_id, interval_start, record_key, payload,"
-            " payload_checksum) VALUES ('crm', 'customers', gen_random_uuid(), %s, '1', %s, %s)",
-            (MONTH, psycopg.types.json.Jsonb(_customer(1)), payload_checksum(_customer(1))),
-        )
+        _land_customer_1(cur)
         subject = resolve(cur, FOUND, {"email": email})
         selected = selections(cur, FOUND, subject)
         conn.rollback()
@@ -131,3 +137,48 @@ def test_a_subject_key_of_the_wrong_type_rejects_the_request(
             " FROM compliance.data_subject_requests WHERE external_reference = 'DSR-ABC'"
         ).fetchone()
     assert row == ("rejected", True, True, 0)
+
+
+@pytest.mark.parametrize(
+    ("line", "identifier", "names"),
+    [
+        ("1,\"Zoë,O'Brien,ZOE1@example.org,+49 30 555 0101", "zoe1@example.org", True),
+        ("joanna@x.org", "anna@x.org", False),
+        ("anna@x.org.au", "anna@x.org", False),
+        ("jo.anna@x.org", "anna@x.org", False),
+        ("write to anna@x.org.", "anna@x.org", True),
+        ('"anna@x.org"', "anna@x.org", True),
+        ("joanna@x.org;anna@x.org", "anna@x.org", True),
+        ("x,+49 30 555 0199", "+49 30 555 0199", True),
+        ("x,+49 30 555 01990", "+49 30 555 0199", False),
+        ("", "anna@x.org", False),
+    ],
+)
+def test_a_quarantined_line_names_an_identifier_only_as_a_whole_value(
+    warehouse_dsn: str, line: str, identifier: str, names: bool
+) -> None:
+    with psycopg.connect(warehouse_dsn) as conn:
+        assert conn.execute("SELECT compliance.line_names(%s, %s)", (line, identifier)).fetchone() == (names,)
+
+
+def test_an_erasure_leaves_a_strangers_quarantined_line_that_contains_the_subjects_email(
+    fresh_warehouse_dsn: str, s3_bucket: str
+) -> None:
+    """The subject's broken line is erased; a stranger's lines whose e-mails merely contain the
+    subject's (jo-zoe1@…, zoe1@….au) are neither exported nor erased."""
+    lines = {
+        1: "1,\"Zoë1,O'Brien,zoe1@example.org,+49 30 555 0101",
+        2: '8,"Jo,Doe,jo-zoe1@example.org,+49 30 555 0808',
+        3: '9,"Al,Roe,zoe1@example.org.au,+49 30 555 0909',
+    }
+    with psycopg.connect(fresh_warehouse_dsn) as conn, conn.cursor() as cur:
+        _land_customer_1(cur)
+        cur.executemany(
+            "INSERT INTO explore.quarantine (source_name, entity_name, batch_id, interval_start, line_number,"
+            " raw_record, reason) VALUES ('crm', 'customers', gen_random_uuid(), %s, %s, %s, 'unparsable')",
+            [(MONTH, n, text) for n, text in lines.items()],
+        )
+    _erase("DSR-LINES", {"email": "zoe1@example.org"}, s3_bucket)
+    with psycopg.connect(fresh_warehouse_dsn) as conn:
+        left = dict(conn.execute("SELECT line_number, raw_record FROM explore.quarantine").fetchall())
+    assert left == {1: ERASED_TEXT, 2: lines[2], 3: lines[3]}
