@@ -122,5 +122,9 @@ def archive_demo(warehouse_dsn: str, *, workdir: Path | None = None) -> None:
             after = _rows_digest(conn, partition)
         _print_manifest(warehouse_dsn, result.snapshot_id, "after the restore")
         same = "identical rows" if after == before else f"DIFFERENT rows: {before} before, {after} after"
-        _say(f"restore: {partition} is back with {after[0]} rows, checksum {after[1]}: {same}")
+        _say(
+            f"restore: {partition} is back with {after[0]} rows: {same} to those before the archive"
+            f" (a digest of every row's text, archive.relation_checksum, {after[1]}; independent of the"
+            " manifest's sha64, which the restore checked)"
+        )
         copy.unlink()
