@@ -40,7 +40,7 @@ pytestmark = [
     pytest.mark.postgres,
     pytest.mark.airflow,
     pytest.mark.dbt,
-    pytest.mark.slow(seconds=250),
+    pytest.mark.slow(seconds=75),
     pytest.mark.timeout(1800),  # the module fixture runs three DAG runs, two of them at once
 ]
 

@@ -35,7 +35,7 @@ pytestmark = [
     pytest.mark.airflow,
     pytest.mark.dbt,
     pytest.mark.s3,
-    pytest.mark.slow(seconds=460),
+    pytest.mark.slow(seconds=100),
 ]
 
 REPO = Path(__file__).resolve().parents[2]

@@ -23,7 +23,7 @@ from tests.fixtures.environment import SessionDirs
 from tests.fixtures.postgres import PgServer
 from tests.fixtures.warehouse import WarehouseTemplate
 
-pytestmark = [pytest.mark.postgres, pytest.mark.airflow, pytest.mark.dbt, pytest.mark.slow(seconds=45)]
+pytestmark = [pytest.mark.postgres, pytest.mark.airflow, pytest.mark.dbt, pytest.mark.slow(seconds=15)]
 
 DAY = dt.date(2026, 1, 5)
 DAG_ID = "atlas_library"

@@ -24,7 +24,7 @@ from tests.fixtures.environment import SessionDirs
 from tests.fixtures.postgres import PgServer
 from tests.fixtures.warehouse import WarehouseTemplate
 
-pytestmark = [pytest.mark.postgres, pytest.mark.airflow, pytest.mark.dbt, pytest.mark.slow(seconds=160)]
+pytestmark = [pytest.mark.postgres, pytest.mark.airflow, pytest.mark.dbt, pytest.mark.slow(seconds=50)]
 
 DAY_1, DAY_2 = dt.date(2026, 1, 5), dt.date(2026, 1, 6)
 HEADER = "member_id,full_name,email,tier,joined_on,updated_at\n"

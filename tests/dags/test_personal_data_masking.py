@@ -29,7 +29,7 @@ from tests.fixtures.postgres import PgServer
 from tests.fixtures.roles import login_as
 from tests.fixtures.warehouse import WarehouseTemplate
 
-pytestmark = [pytest.mark.postgres, pytest.mark.airflow, pytest.mark.dbt, pytest.mark.slow(seconds=40)]
+pytestmark = [pytest.mark.postgres, pytest.mark.airflow, pytest.mark.dbt, pytest.mark.slow(seconds=15)]
 
 DAY = dt.date(2026, 1, 5)
 DAG_ID = "atlas_bank"

@@ -24,7 +24,7 @@ from tests.fixtures.postgres import PgServer, new_database_name
 from tests.fixtures.roles import login_as
 from tests.fixtures.warehouse import WAREHOUSE_CONN_ENV, WarehouseTemplate, clone_warehouse
 
-pytestmark = [pytest.mark.postgres, pytest.mark.airflow, pytest.mark.dbt, pytest.mark.slow(seconds=350)]
+pytestmark = [pytest.mark.postgres, pytest.mark.airflow, pytest.mark.dbt, pytest.mark.slow(seconds=80)]
 
 DAY_1, DAY_2 = dt.date(2025, 12, 31), dt.date(2026, 1, 1)
 SOURCES = ("crm", "shop")

@@ -27,7 +27,7 @@ from tests.include.atlas_dbt.chart_tables import (
     sample_sources,
 )
 
-pytestmark = [pytest.mark.postgres, pytest.mark.dbt, pytest.mark.slow(seconds=230)]
+pytestmark = [pytest.mark.postgres, pytest.mark.dbt, pytest.mark.slow(seconds=115)]
 
 SOURCES = sample_sources()
 UTC = dt.UTC

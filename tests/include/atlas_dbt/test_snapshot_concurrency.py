@@ -32,7 +32,7 @@ from tests.include.atlas_dbt.chart_tables import (
     sample_sources,
 )
 
-pytestmark = [pytest.mark.postgres, pytest.mark.dbt, pytest.mark.slow(seconds=85)]
+pytestmark = [pytest.mark.postgres, pytest.mark.dbt, pytest.mark.slow(seconds=25)]
 
 SOURCES = sample_sources()
 DAY1, DAY2 = day(2026, 1, 5), day(2026, 1, 6)

@@ -30,7 +30,7 @@ from tests.fixtures.stack import REPO, ApiClient, Stack, stack_env, stack_folder
 pytestmark = [
     pytest.mark.postgres,
     pytest.mark.airflow,
-    pytest.mark.slow(seconds=470),
+    pytest.mark.slow(seconds=240),
     pytest.mark.timeout(2400),
 ]
 

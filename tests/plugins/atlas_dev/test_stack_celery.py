@@ -36,7 +36,7 @@ from tests.fixtures.warehouse import WAREHOUSE_CONN_ENV, WarehouseTemplate, clon
 pytestmark = [
     pytest.mark.postgres,
     pytest.mark.airflow,
-    pytest.mark.slow(seconds=340),
+    pytest.mark.slow(seconds=165),
     pytest.mark.timeout(2400),
 ]
 

@@ -442,7 +442,7 @@ def fill_shop(dsn: str, status: str) -> None:
 
 @pytest.mark.airflow
 @pytest.mark.dbt
-@pytest.mark.slow(seconds=95)
+@pytest.mark.slow(seconds=50)
 def test_navigate_group_runs_in_a_dag(airflow_db, session_dirs, manifest, fresh_warehouse_dsn):
     """dag.test() of shop's navigate group builds the snapshot and the facts of the interval."""
     fill_shop(fresh_warehouse_dsn, "paid")
@@ -469,7 +469,7 @@ def test_navigate_group_runs_in_a_dag(airflow_db, session_dirs, manifest, fresh_
 
 @pytest.mark.airflow
 @pytest.mark.dbt
-@pytest.mark.slow(seconds=95)
+@pytest.mark.slow(seconds=50)
 def test_a_failing_dbt_test_fails_the_group(airflow_db, session_dirs, manifest, fresh_warehouse_dsn):
     """An order status outside shop.yaml's allowed values fails the orders' current-state tests: no fact loads."""
     fill_shop(fresh_warehouse_dsn, "lost")
@@ -501,7 +501,7 @@ def recorded_dbt_tests(dsn: str) -> dict[tuple[str, str, str | None], tuple]:
 
 @pytest.mark.airflow
 @pytest.mark.dbt
-@pytest.mark.slow(seconds=95)
+@pytest.mark.slow(seconds=50)
 def test_dbt_test_outcomes_are_recorded_as_quality_checks(
     airflow_db, session_dirs, manifest, fresh_warehouse_dsn
 ):
