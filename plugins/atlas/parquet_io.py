@@ -207,8 +207,9 @@ _DONE = object()
 
 def _merged(readers: Sequence[Iterable[Any]]) -> Iterator[Any]:
     """The items (batches) of every reader, each read by a thread of its own (the ADBC driver and
-    Arrow's Parquet reader decode without the GIL), as they come; at most one item per reader waits. An error of a reader is raised
-    here; if the consumer stops early the threads stop at their next batch.
+    Arrow's Parquet reader decode without the GIL), as they come; at most one item per reader
+    waits. An error of a reader is raised here; if the consumer stops early the threads stop at
+    their next batch.
 
     Hand-written: pyarrow has no reader that merges streams (``pa.dataset`` reads files)."""
     merge = _Merge(len(readers))

@@ -229,9 +229,6 @@ class RowChecksum:
         self.rows = 0
         self.total = 0
 
-    def update(self, batch: pa.RecordBatch) -> None:
-        self.add(canonical_rows(batch))
-
     def add(self, rows: pa.Array) -> None:
         """Count and hash rows :func:`canonical_rows` built (``hashlib``, holding the GIL)."""
         if len(rows) == 0:

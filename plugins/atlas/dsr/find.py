@@ -196,8 +196,7 @@ def selections(cur: psycopg.Cursor[Any], found: list[Target], subject: Subject) 
     for name, values in subject.keys.items():
         if not values:
             continue
-        rows = cur.execute(load_sql("compliance", "subject_navigate_tables"), {"key": name}).fetchall()
-        for table, pg_type, personal in rows:
+        for table, pg_type, personal in navigate_tables(cur, name):
             where = sql.SQL("{} = ANY(%s::{}[])").format(sql.Identifier(name), sql.SQL(pg_type))
             out.append(
                 Selection(
@@ -252,18 +251,20 @@ def _referencing(
     if _exists(cur, related.chart_table):
         out.append(Selection("chart", related.chart_table, in_table, (values,), related, via=via))
     out.append(Selection("chart", "chart.quarantine", in_payload, ids, related, via=via))
-    tables = set.intersection(*(_navigate_tables(cur, c) for c in columns)) - _navigate_tables(
-        cur, target.key.name
-    )
+    tables = set.intersection(*(_table_names(cur, c) for c in columns)) - _table_names(cur, target.key.name)
     for table in sorted(tables):
         out.append(Selection("navigate", f"navigate.{table}", in_table, (values,), via=via))
     return out
 
 
-def _navigate_tables(cur: psycopg.Cursor[Any], column: str) -> set[str]:
-    """The navigate tables having a column named ``column``."""
-    rows = cur.execute(load_sql("compliance", "subject_navigate_tables"), {"key": column}).fetchall()
-    return {r[0] for r in rows}
+def navigate_tables(cur: psycopg.Cursor[Any], column: str) -> list[tuple[str, str, list[str]]]:
+    """The navigate tables having a column named ``column``: each table's name, that column's type
+    and the table's personal columns (``compliance/subject_navigate_tables.sql``)."""
+    return cur.execute(load_sql("compliance", "subject_navigate_tables"), {"key": column}).fetchall()
+
+
+def _table_names(cur: psycopg.Cursor[Any], column: str) -> set[str]:
+    return {table for table, _, _ in navigate_tables(cur, column)}
 
 
 def collect(cur: psycopg.Cursor[Any], selection: Selection) -> list[dict[str, Any]]:

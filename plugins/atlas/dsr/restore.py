@@ -18,7 +18,7 @@ import psycopg
 from psycopg import sql
 
 from atlas.dsr.erase import Actor, erase_explore, erase_navigate
-from atlas.dsr.find import Selection
+from atlas.dsr.find import Selection, navigate_tables
 from atlas.dsr.targets import Target, load_targets
 from atlas.exceptions import ArchiveError
 from atlas.parquet_io import table_columns
@@ -114,8 +114,7 @@ def _restored_rows(
         raise ArchiveError(f"erasure tombstones of {parent}: erasure overwrites explore and navigate only")
     out = []
     for column, json_key, values in tombstones:
-        rows = cur.execute(load_sql("compliance", "subject_navigate_tables"), {"key": column}).fetchall()
-        personal: list[str] = next((p for name, _, p in rows if name == table), [])
+        personal = next((p for name, _, p in navigate_tables(cur, column) if name == table), [])
         value = (
             sql.SQL("{} ->> {}").format(sql.Identifier(column), sql.Literal(json_key))
             if json_key
