@@ -6,7 +6,7 @@ binary)`` and decodes it in C++ into Arrow record batches of the declared types;
 buffered up to :data:`ROW_GROUP_ROWS` rows (or :data:`ROW_GROUP_BYTES`) and written as one row
 group with ``pyarrow.parquet.ParquetWriter``, zstd-compressed without dictionaries (for 1M rows
 of ``explore.raw_data`` 32 MB, against 78 MB with snappy and 37 MB with zstd and dictionaries,
-in 0.3 s of CPU against 0.4 s and 0.5 s: less to upload and to read back). At most one row
+bench/bench_archive.py: less to upload and to read back). At most one row
 group is in memory, whatever the table's size; a large table is read by two connections at once
 (:func:`_arrow_batches`). (It replaced psycopg's COPY in CSV parsed by Arrow's CSV reader:
 psycopg hands over one row per call and Arrow parsed every value's text again, 2.5x the client
@@ -151,8 +151,8 @@ def _arrow_batches(
     A table of at least :data:`PARALLEL_MIN_BLOCKS` pages is read by :data:`READERS` connections
     at once, each a range of its pages (``ctid``, a TID range scan): PostgreSQL renders and hashes
     each row in the backend that reads it, the export's longest part, so each reader's backend
-    works on a core of its own (the export query of 1M ``explore.raw_data`` rows: 3.1 s on one
-    connection, 1.5 s on two). The batches come in the order the readers deliver them; the
+    works on a core of its own (bench/bench_archive.py, 1M ``explore.raw_data`` rows: the export
+    step 2.9 s on one connection, 2.0 s on two). The batches come in the order the readers deliver them; the
     checksum does not depend on the order of the rows.
     """
     exported = conn.execute("SELECT pg_export_snapshot()").fetchone()
@@ -389,8 +389,8 @@ def file_checksum(path: Path) -> tuple[int, str]:
     """Row count and ``sha64`` checksum of the rows of a Parquet file (read a batch at a time).
 
     A thread reads and decodes the next batches and builds their rows' canonical form (Arrow and
-    numpy, without the GIL) while this one hashes (``hashlib``, with it): 1.3 s -> ~0.9 s for the
-    1M rows of bench/bench_archive.py."""
+    numpy, without the GIL) while this one hashes (``hashlib``, with it): the verify step of
+    bench/bench_archive.py, 1M rows, 1.3 s -> 1.0 s."""
     _return_freed_memory()
     checksum = row_checksum.RowChecksum()
     for rows in _merged([map(row_checksum.canonical_rows, _read_batches(path))]):

@@ -19,8 +19,8 @@ rendering of floats or times has to agree between PostgreSQL and Arrow:
   own NaN back, so the bits of a NaN are not content.
 
 (It replaced a canonical *text* of ``<length>:<text>`` pieces joined by ``concat()``: building
-that text cost PostgreSQL more than hashing it, 3.4 s against 2.9 s for the export query of a 1M-row
-``explore.raw_data`` partition, bench/bench_archive.py.)
+that text cost PostgreSQL more than hashing it: the export step of a 1M-row
+``explore.raw_data`` partition took 3.5 s with it, 2.9 s without, bench/bench_archive.py.)
 
 PostgreSQL computes the per-row hashes *inside the export query*, from the very values it renders
 for the export (:func:`row_hash_sql`): the jsonb of a row is rendered once, not once for the
